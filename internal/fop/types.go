@@ -247,3 +247,17 @@ func (e Event) String() string {
 type Notifier interface {
 	Notify(child Layer, ev Event)
 }
+
+// ClientForgetter is implemented by layers that keep per-client state
+// (locks). protocol/server calls it when a client's connection is gone;
+// Base forwards it down, so every layer in between passes it on.
+type ClientForgetter interface {
+	ForgetClient(client string)
+}
+
+// ForgetClient forwards to Next if it keeps per-client state.
+func (b Base) ForgetClient(client string) {
+	if f, ok := b.Next.(ClientForgetter); ok {
+		f.ForgetClient(client)
+	}
+}

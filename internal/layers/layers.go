@@ -1,0 +1,15 @@
+// Package layers assembles the registry of every layer type the programs
+// can build from a volfile. Each layer package exports Type (its volfile
+// type, e.g. "storage/posix") and New.
+package layers
+
+import (
+	"github.com/gluster-go/gluster-go/internal/graph"
+)
+
+// Registry returns the constructors of all layer types.
+func Registry() graph.Registry {
+	return graph.Registry{
+		// One line per layer package: pkg.Type: pkg.New,
+	}
+}
