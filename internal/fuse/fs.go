@@ -1,0 +1,231 @@
+package fuse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+// Default cache timeouts, GlusterFS's: the kernel may reuse an entry or
+// attributes for a second; a missing name is asked again every time, since
+// another client may create it at any moment.
+const (
+	DefaultEntryTimeout    = time.Second
+	DefaultAttrTimeout     = time.Second
+	DefaultNegativeTimeout = 0
+	// DefaultUpTimeout bounds how long the first requests wait for the
+	// graph's bricks before they run (and fail) anyway.
+	DefaultUpTimeout = 30 * time.Second
+)
+
+// Options tune the bridge.
+type Options struct {
+	EntryTimeout    time.Duration
+	AttrTimeout     time.Duration
+	NegativeTimeout time.Duration
+	// WaitUp blocks until the graph can serve (graph.Graph.WaitUp); nil
+	// means it can at once.
+	WaitUp    func(context.Context) error
+	UpTimeout time.Duration
+	Logger    *slog.Logger
+	// ProcFS is where /proc is mounted (tests may point elsewhere).
+	ProcFS string
+}
+
+// DefaultOptions returns GlusterFS's defaults.
+func DefaultOptions() Options {
+	return Options{
+		EntryTimeout:    DefaultEntryTimeout,
+		AttrTimeout:     DefaultAttrTimeout,
+		NegativeTimeout: DefaultNegativeTimeout,
+		UpTimeout:       DefaultUpTimeout,
+		ProcFS:          "/proc",
+	}
+}
+
+// FS serves FUSE requests from a layer graph. It implements
+// fuse.RawFileSystem.
+type FS struct {
+	fuse.RawFileSystem // ENOSYS for what GlusterFS does not offer either (ioctl, ...)
+
+	top    fop.Layer
+	opts   Options
+	log    *slog.Logger
+	inodes *inodeTable
+	groups *groupCache
+
+	nextFh  atomic.Uint64
+	handles sync.Map // uint64 -> *fop.FD
+
+	ready chan struct{} // closed once the graph is up or UpTimeout passed
+}
+
+var _ fuse.RawFileSystem = (*FS)(nil)
+
+// New returns a bridge to top. It starts waiting for the graph to come up
+// right away, so that a mount is usable as soon as possible.
+func New(top fop.Layer, o Options) *FS {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ProcFS == "" {
+		o.ProcFS = "/proc"
+	}
+	if o.UpTimeout <= 0 {
+		o.UpTimeout = DefaultUpTimeout
+	}
+	fs := &FS{
+		RawFileSystem: fuse.NewDefaultRawFileSystem(),
+		top:           top,
+		opts:          o,
+		log:           o.Logger,
+		inodes:        newInodeTable(),
+		groups:        newGroupCache(o.ProcFS),
+		ready:         make(chan struct{}),
+	}
+	go fs.waitUp()
+	return fs
+}
+
+func (fs *FS) waitUp() {
+	defer close(fs.ready)
+	if fs.opts.WaitUp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), fs.opts.UpTimeout)
+	defer cancel()
+	if err := fs.opts.WaitUp(ctx); err != nil {
+		fs.log.Warn("graph not up, serving anyway", "timeout", fs.opts.UpTimeout, "err", err)
+	}
+}
+
+// String names the file system type in go-fuse's logs.
+func (fs *FS) String() string { return "glusterfs" }
+
+// Init is called once the kernel has accepted the mount.
+func (fs *FS) Init(*fuse.Server) {}
+
+// OnUnmount is called after the last request.
+func (fs *FS) OnUnmount() { fs.log.Info("unmounted") }
+
+// SetDebug is unused: go-fuse's own Debug option logs requests.
+func (fs *FS) SetDebug(bool) {}
+
+// begin waits until the graph is up (once), then resolves the request's
+// node; nil means the kernel named a node we do not know.
+func (fs *FS) begin(id uint64) *inode {
+	<-fs.ready
+	return fs.inodes.get(id)
+}
+
+// status maps an error from the graph to the FUSE reply.
+func (fs *FS) status(op string, loc *fop.Loc, err error) fuse.Status {
+	if err == nil {
+		return fuse.OK
+	}
+	e := fop.Errno(err)
+	// Expected outcomes are not worth a log line; failures are.
+	switch e {
+	case syscall.ENOENT, syscall.EEXIST, syscall.ENODATA, syscall.EACCES, syscall.EPERM,
+		syscall.ENOTDIR, syscall.EISDIR, syscall.ENOTEMPTY, syscall.EAGAIN, syscall.ERANGE,
+		syscall.EINTR, syscall.EINVAL, syscall.ELOOP, syscall.ENAMETOOLONG, syscall.EXDEV:
+	default:
+		p := ""
+		if loc != nil {
+			p = loc.Path
+		}
+		fs.log.Warn("fop failed", "op", op, "path", p, "err", err)
+	}
+	return fuse.Status(e)
+}
+
+// addHandle registers fd and returns its FUSE file handle.
+func (fs *FS) addHandle(fd *fop.FD) uint64 {
+	h := fs.nextFh.Add(1)
+	fs.handles.Store(h, fd)
+	return h
+}
+
+func (fs *FS) handle(h uint64) *fop.FD {
+	v, ok := fs.handles.Load(h)
+	if !ok {
+		return nil
+	}
+	return v.(*fop.FD)
+}
+
+func (fs *FS) dropHandle(h uint64) *fop.FD {
+	v, ok := fs.handles.LoadAndDelete(h)
+	if !ok {
+		return nil
+	}
+	return v.(*fop.FD)
+}
+
+// fillAttr converts a layer's attributes to the kernel's.
+func fillAttr(out *fuse.Attr, a *fop.Attr) {
+	ino := a.Ino
+	if ino == 0 {
+		ino = fop.InoOf(a.GFID)
+	}
+	*out = fuse.Attr{
+		Ino:       ino,
+		Size:      a.Size,
+		Blocks:    a.Blocks,
+		Atime:     uint64(a.Atime.Sec),
+		Atimensec: a.Atime.Nsec,
+		Mtime:     uint64(a.Mtime.Sec),
+		Mtimensec: a.Mtime.Nsec,
+		Ctime:     uint64(a.Ctime.Sec),
+		Ctimensec: a.Ctime.Nsec,
+		Mode:      a.Mode,
+		Nlink:     a.Nlink,
+		Owner:     fuse.Owner{Uid: a.UID, Gid: a.GID},
+		Rdev:      uint32(a.Rdev),
+		Blksize:   a.Blksize,
+	}
+}
+
+// entry records a kernel lookup of a and fills out.
+func (fs *FS) entry(out *fuse.EntryOut, parent *inode, name string, a *fop.Attr) {
+	n := fs.inodes.ref(a.GFID, parent, name)
+	out.NodeId = n.id
+	out.Generation = 0
+	out.SetEntryTimeout(fs.opts.EntryTimeout)
+	out.SetAttrTimeout(fs.opts.AttrTimeout)
+	fillAttr(&out.Attr, a)
+}
+
+func (fs *FS) attrOut(out *fuse.AttrOut, a *fop.Attr) {
+	out.SetTimeout(fs.opts.AttrTimeout)
+	fillAttr(&out.Attr, a)
+}
+
+// Mount mounts fs on dir and returns the running server; the caller
+// runs Serve (or calls Wait after Serve in a goroutine) and Unmount.
+func Mount(dir string, fs *FS, fsName string, debug bool) (*fuse.Server, error) {
+	mo := &fuse.MountOptions{
+		AllowOther:    true,
+		FsName:        fsName,
+		Name:          "glusterfs", // shows as fuse.glusterfs
+		DirectMount:   true,        // falls back to fusermount when not root
+		MaxWrite:      1 << 20,
+		MaxReadAhead:  1 << 20,
+		MaxBackground: 64,
+		EnableLocks:   true,
+		Debug:         debug,
+	}
+	srv, err := fuse.NewServer(fs, dir, mo)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", dir, err)
+	}
+	return srv, nil
+}
