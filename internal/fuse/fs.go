@@ -20,7 +20,7 @@ import (
 const (
 	DefaultEntryTimeout    = time.Second
 	DefaultAttrTimeout     = time.Second
-	DefaultNegativeTimeout = 0
+	DefaultNegativeTimeout = time.Duration(0)
 	// DefaultUpTimeout bounds how long the first requests wait for the
 	// graph's bricks before they run (and fail) anyway.
 	DefaultUpTimeout = 30 * time.Second

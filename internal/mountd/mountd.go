@@ -1,0 +1,194 @@
+// Package mountd is the glusterfs client process: it gets the client
+// volfile (from a file or from glusterd), builds and starts the layer
+// graph, mounts it with the FUSE bridge (internal/fuse), follows volfile
+// changes, and unmounts cleanly on SIGTERM or when the user unmounts.
+// cmd/glusterfs is a thin main around Run and Daemonize.
+package mountd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gluster-go/gluster-go/internal/fuse"
+	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/volfetch"
+	"github.com/gluster-go/gluster-go/internal/volfile"
+)
+
+// DefaultLogDir is where clients log unless told otherwise.
+const DefaultLogDir = "/var/log/glusterfs"
+
+// Config is what the glusterfs command line says.
+type Config struct {
+	VolfilePath string   // --volfile; or else:
+	Servers     []string // --volfile-server, tried in order
+	ServerPort  int      // --volfile-server-port
+	VolumeID    string   // --volfile-id
+	MountPoint  string
+
+	EntryTimeout    time.Duration
+	AttrTimeout     time.Duration
+	NegativeTimeout time.Duration
+	FuseDebug       bool
+}
+
+// LogFileFor returns GlusterFS's default client log path: the mount
+// point without its leading slash, slashes as dashes.
+func LogFileFor(logDir, mountPoint string) string {
+	name := strings.ReplaceAll(strings.Trim(filepath.Clean(mountPoint), "/"), "/", "-")
+	if name == "" {
+		name = "root"
+	}
+	return filepath.Join(logDir, name+".log")
+}
+
+// Run mounts the volume and serves it until ctx ends (SIGTERM: unmount)
+// or the mount goes away (umount). ready is called once, with nil when
+// the mount answers or with the reason it will not.
+func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, ready func(error)) error {
+	var once sync.Once
+	report := func(err error) {
+		if ready != nil {
+			once.Do(func() { ready(err) })
+		}
+	}
+	err := run(ctx, cfg, reg, log, report)
+	// Reports a failure before the mount answered; later ones are logged.
+	report(err)
+	return err
+}
+
+func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, ready func(error)) error {
+	mnt, err := filepath.Abs(cfg.MountPoint)
+	if err != nil {
+		return fmt.Errorf("mount point %s: %w", cfg.MountPoint, err)
+	}
+	vf, fetcher, fsName, err := loadVolfile(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := clearStale(mnt, log); err != nil {
+		return err
+	}
+	st, err := os.Stat(mnt)
+	if err != nil {
+		return fmt.Errorf("mount point %s: %w", mnt, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("mount point %s: %w", mnt, syscall.ENOTDIR)
+	}
+
+	g, err := graph.Build(vf.File, reg, graph.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	if err := g.Start(ctx); err != nil {
+		return err
+	}
+	fs := fuse.New(g.Top, fuse.Options{
+		EntryTimeout:    cfg.EntryTimeout,
+		AttrTimeout:     cfg.AttrTimeout,
+		NegativeTimeout: cfg.NegativeTimeout,
+		WaitUp:          g.WaitUp,
+		Logger:          log.With("component", "fuse"),
+	})
+	srv, err := fuse.Mount(mnt, fs, fsName, cfg.FuseDebug)
+	if err != nil {
+		return err
+	}
+	served := make(chan struct{})
+	go func() {
+		srv.Serve()
+		close(served)
+	}()
+	if err := srv.WaitMount(); err != nil {
+		_ = srv.Unmount()
+		return fmt.Errorf("mount %s: %w", mnt, err)
+	}
+	// The mount answers once a stat of its root does (after the graph is
+	// up, or after the bounded wait for it).
+	if _, err := os.Stat(mnt); err != nil {
+		_ = srv.Unmount()
+		return fmt.Errorf("mount %s: %w", mnt, err)
+	}
+	log.Info("mounted", "mountpoint", mnt, "volume", fsName, "volfile-version", vf.Version)
+	ready(nil)
+
+	followCtx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	if fetcher != nil {
+		go volfetch.Follow(followCtx, fetcher, vf, g, log.With("component", "volfetch"))
+	}
+
+	select {
+	case <-served:
+		log.Info("unmounted by the system", "mountpoint", mnt)
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("unmounting", "mountpoint", mnt)
+	if err := srv.Unmount(); err != nil {
+		// Busy: detach it; the kernel ends the connection when we exit.
+		log.Warn("unmount failed, detaching", "mountpoint", mnt, "err", err)
+		if err := unix.Unmount(mnt, unix.MNT_DETACH); err != nil {
+			return fmt.Errorf("unmount %s: %w", mnt, err)
+		}
+		return nil
+	}
+	<-served
+	return nil
+}
+
+// loadVolfile reads the volfile named by cfg, and for a server-provided one
+// returns the fetcher that follows it.
+func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.Fetcher, string, error) {
+	if cfg.VolfilePath != "" {
+		f, err := os.Open(cfg.VolfilePath)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("volfile: %w", err)
+		}
+		defer f.Close()
+		vf, err := volfile.Parse(f)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("volfile %s: %w", cfg.VolfilePath, err)
+		}
+		return &volfetch.Volfile{File: vf}, nil, cfg.VolfilePath, nil
+	}
+	if len(cfg.Servers) == 0 || cfg.VolumeID == "" {
+		return nil, nil, "", errors.New("need --volfile, or --volfile-server and --volfile-id")
+	}
+	vol := strings.TrimPrefix(cfg.VolumeID, "/")
+	fetcher := &volfetch.Fetcher{Servers: cfg.Servers, Port: cfg.ServerPort, Volume: vol}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	vf, err := fetcher.Fetch(fctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return vf, fetcher, vf.Server + ":/" + vol, nil
+}
+
+// clearStale lazily unmounts what a crashed client left behind: a FUSE
+// mount whose server is gone answers every call with ENOTCONN.
+func clearStale(mnt string, log *slog.Logger) error {
+	_, err := os.Stat(mnt)
+	if !errors.Is(err, syscall.ENOTCONN) {
+		return nil
+	}
+	log.Warn("mount point is a dead mount, detaching it", "mountpoint", mnt)
+	if err := unix.Unmount(mnt, unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach stale mount %s: %w", mnt, err)
+	}
+	return nil
+}
