@@ -56,11 +56,11 @@ type ClientConn struct {
 
 // call is one request waiting for its reply.
 type call struct {
-	rbuf   []byte   // where the reply's payload goes
-	msg    *[]byte  // the reply's message, pooled
-	status uint32   // the reply's errno
-	n      int      // reply payload bytes
-	err    error    // connection failure
+	rbuf   []byte  // where the reply's payload goes
+	msg    *[]byte // the reply's message, pooled
+	status uint32  // the reply's errno
+	n      int     // reply payload bytes
+	err    error   // connection failure
 	done   chan struct{}
 	sent   chan struct{}
 }
