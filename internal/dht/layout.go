@@ -1,0 +1,176 @@
+package dht
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+)
+
+// LayoutKey is the directory xattr holding a subvolume's hash range.
+const LayoutKey = "trusted.glusterfs.dht"
+
+// LinktoKey marks a linkto file and names the subvolume holding the data.
+const LinktoKey = "trusted.glusterfs.dht.linkto"
+
+// hashTypeDM is GlusterFS's DHT_HASH_TYPE_DM; DM_USER (1) marks a layout an
+// administrator set by hand, which is honoured and never rewritten.
+const (
+	hashTypeDM     = 0
+	hashTypeDMUser = 1
+)
+
+// commitHashInvalid is GlusterFS's DHT_LAYOUT_HASH_INVALID: the layout has
+// not been committed by a rebalance.
+const commitHashInvalid = 1
+
+// Range is one subvolume's inclusive part of the 32-bit ring. A subvolume
+// with no part (new brick before fix-layout) has Set false.
+type Range struct {
+	Start, Stop uint32
+	Commit      uint32
+	Set         bool
+}
+
+// Layout is a directory's ranges, indexed like the layer's children.
+type Layout struct {
+	Ranges []Range
+	User   bool // DM_USER layout: leave alone
+}
+
+// EncodeRange is the on-disk form of r: 4 big-endian uint32s (commit hash,
+// type, start, stop), GlusterFS's format.
+func EncodeRange(r Range) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint32(b[0:], r.Commit)
+	binary.BigEndian.PutUint32(b[4:], hashTypeDM)
+	binary.BigEndian.PutUint32(b[8:], r.Start)
+	binary.BigEndian.PutUint32(b[12:], r.Stop)
+	return b
+}
+
+// DecodeRange parses the on-disk form; user reports a DM_USER layout.
+func DecodeRange(b []byte) (r Range, user bool, err error) {
+	if len(b) != 16 {
+		return r, false, fmt.Errorf("dht layout xattr: %d bytes, want 16", len(b))
+	}
+	switch t := binary.BigEndian.Uint32(b[4:]); t {
+	case hashTypeDM:
+	case hashTypeDMUser:
+		user = true
+	default:
+		return r, false, fmt.Errorf("dht layout xattr: unknown hash type %d", t)
+	}
+	r = Range{
+		Commit: binary.BigEndian.Uint32(b[0:]),
+		Start:  binary.BigEndian.Uint32(b[8:]),
+		Stop:   binary.BigEndian.Uint32(b[12:]),
+		Set:    true,
+	}
+	// A zero range (0-0) is how GlusterFS writes "no part of the ring".
+	if r.Start == 0 && r.Stop == 0 {
+		r.Set = false
+	}
+	return r, user, nil
+}
+
+// Search returns the child whose range holds hash, or -1 (a hole).
+func (l *Layout) Search(hash uint32) int {
+	for i, r := range l.Ranges {
+		if r.Set && r.Start <= hash && hash <= r.Stop {
+			return i
+		}
+	}
+	return -1
+}
+
+// Anomalies reports whether the ranges leave holes or overlap on the ring.
+func (l *Layout) Anomalies() (holes, overlaps int) {
+	var rs []Range
+	for _, r := range l.Ranges {
+		if r.Set {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		return 1, 0
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	next := uint64(0)
+	for _, r := range rs {
+		switch {
+		case uint64(r.Start) > next:
+			holes++
+		case uint64(r.Start) < next:
+			overlaps++
+		}
+		if uint64(r.Stop)+1 > next {
+			next = uint64(r.Stop) + 1
+		}
+	}
+	if next <= 0xffffffff {
+		holes++
+	}
+	return holes, overlaps
+}
+
+// NewLayout assigns the ring to the children that take part (use[i]), as
+// GlusterFS's dht_selfheal_layout_new_directory does, so that a directory
+// gets the same ranges on our volume as on GlusterFS's: children in order of
+// their names, starting at the one that the directory's path hashes to,
+// range sizes proportional to chunks[i] (brick size in MiB) when every
+// taking part child has a size, else equal.
+func NewLayout(path string, names []string, use []bool, chunks []uint32, weighted bool) *Layout {
+	n := len(names)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+
+	count := 0
+	var total uint64
+	for _, i := range order {
+		if !use[i] {
+			continue
+		}
+		count++
+		if chunks == nil || chunks[i] == 0 {
+			weighted = false
+		} else {
+			total += uint64(chunks[i])
+		}
+	}
+	l := &Layout{Ranges: make([]Range, n)}
+	if count == 0 {
+		count = 1
+	}
+	var chunk float64
+	if weighted && total > 0 {
+		chunk = float64(0xffffffff) / float64(total)
+	} else {
+		weighted = false
+		chunk = float64(uint32(0xffffffff / uint32(count)))
+	}
+	startAt := int(HashName(path) % uint32(n))
+	used := 0
+	var start uint32
+	for k := 0; k < n; k++ {
+		i := order[(k+startAt)%n]
+		if !use[i] {
+			continue
+		}
+		size := uint32(1)
+		if weighted {
+			size = chunks[i]
+		}
+		rangeSize := uint32(chunk * float64(size))
+		l.Ranges[i] = Range{Start: start, Stop: start + rangeSize - 1, Commit: commitHashInvalid, Set: true}
+		used++
+		if used >= count {
+			l.Ranges[i].Stop = 0xffffffff
+			break
+		}
+		start += rangeSize
+	}
+	return l
+}

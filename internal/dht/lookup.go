@@ -1,0 +1,332 @@
+package dht
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+var errChildDown error = syscall.ENOTCONN
+
+// Lookup resolves a name through the parent's layout, or a GFID alone by
+// asking every child.
+func (d *DHT) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	if loc.Name == "" || loc.Parent.IsZero() {
+		return d.lookupByGFID(ctx, loc, xreq)
+	}
+	l, err := d.layoutOf(ctx, loc.Parent)
+	if err != nil {
+		return fop.Attr{}, nil, err
+	}
+	h := l.Search(HashName(loc.Name))
+	if h < 0 || !d.isUp(h) {
+		return d.lookupEverywhere(ctx, loc, xreq, -1, errChildDown)
+	}
+	a, x, err := d.children[h].Lookup(ctx, loc, withKey(xreq, LinktoKey))
+	switch {
+	case err == nil && a.IsDir():
+		loc2 := *loc
+		loc2.GFID = a.GFID
+		return d.lookupDir(ctx, &loc2, xreq)
+	case err == nil && isLinkto(&a, x):
+		if a2, x2, err2 := d.followLinkto(ctx, loc, h, linktoTarget(x), xreq); err2 == nil {
+			return a2, x2, nil
+		}
+		return d.lookupEverywhere(ctx, loc, xreq, h, nil)
+	case err == nil:
+		d.inode(a.GFID).setCached(h)
+		return a, strip(x, xreq, LinktoKey), nil
+	case fop.Errno(err) == syscall.ENOENT:
+		if d.lookupUnhashed == "off" {
+			return fop.Attr{}, nil, err
+		}
+		return d.lookupEverywhere(ctx, loc, xreq, h, err)
+	default:
+		return d.lookupEverywhere(ctx, loc, xreq, h, err)
+	}
+}
+
+// followLinkto looks the name up on the child a linkto file points at. A
+// linkto whose target lacks the file is stale and is removed.
+func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, target string, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	t := d.childIndex(target)
+	if t < 0 || t == h {
+		return fop.Attr{}, nil, syscall.ENOENT
+	}
+	a, x, err := d.children[t].Lookup(ctx, loc, withKey(xreq, LinktoKey))
+	if err == nil && !isLinkto(&a, x) {
+		d.inode(a.GFID).setCached(t)
+		return a, strip(x, xreq, LinktoKey), nil
+	}
+	if fop.Errno(err) == syscall.ENOENT {
+		d.log.Info("removing stale linkto", "path", loc.Path, "name", loc.Name, "on", d.names[h], "to", target)
+		_, _ = d.children[h].Unlink(ctx, loc)
+	}
+	if err == nil {
+		err = syscall.ENOENT
+	}
+	return fop.Attr{}, nil, err
+}
+
+// lookupEverywhere asks every child but skip for the name: the file may
+// sit elsewhere after a layout change or a failed rename. hashedErr is what
+// the hashed child said, reported when nobody has the name.
+func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip int, hashedErr error) (fop.Attr, fop.Dict, error) {
+	attrs := make([]fop.Attr, len(d.children))
+	xs := make([]fop.Dict, len(d.children))
+	errs := d.fanout(func(i int, c fop.Layer) error {
+		if i == skip {
+			return syscall.ENOENT
+		}
+		if !d.isUp(i) {
+			return errChildDown
+		}
+		var err error
+		attrs[i], xs[i], err = c.Lookup(ctx, loc, withKey(xreq, LinktoKey))
+		return err
+	})
+	linkto := -1
+	for i, err := range errs {
+		if err != nil {
+			continue
+		}
+		if attrs[i].IsDir() {
+			loc2 := *loc
+			loc2.GFID = attrs[i].GFID
+			return d.lookupDir(ctx, &loc2, xreq)
+		}
+		if isLinkto(&attrs[i], xs[i]) {
+			linkto = i
+			continue
+		}
+		d.inode(attrs[i].GFID).setCached(i)
+		return attrs[i], strip(xs[i], xreq, LinktoKey), nil
+	}
+	if linkto >= 0 {
+		if a, x, err := d.followLinkto(ctx, loc, linkto, linktoTarget(xs[linkto]), xreq); err == nil {
+			return a, x, nil
+		}
+	}
+	if hashedErr != nil && fop.Errno(hashedErr) != syscall.ENOENT {
+		return fop.Attr{}, nil, hashedErr
+	}
+	for _, err := range errs {
+		if err != nil && fop.Errno(err) != syscall.ENOENT {
+			return fop.Attr{}, nil, err
+		}
+	}
+	return fop.Attr{}, nil, syscall.ENOENT
+}
+
+// lookupByGFID resolves an object from its GFID alone.
+func (d *DHT) lookupByGFID(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	in := d.inode(loc.GFID)
+	if in.isDir() || loc.GFID == fop.RootGFID {
+		return d.lookupDir(ctx, loc, xreq)
+	}
+	if c := in.cachedChild(); c >= 0 && d.isUp(c) {
+		a, x, err := d.children[c].Lookup(ctx, loc, withKey(xreq, LinktoKey))
+		if err == nil && !a.IsDir() && !isLinkto(&a, x) {
+			return a, strip(x, xreq, LinktoKey), nil
+		}
+	}
+	return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+}
+
+// lookupDir looks a directory up on every child, recreates it where it is
+// missing (a brick that was down, a new brick), and repairs its layout
+// when the ranges leave holes or overlap.
+func (d *DHT) lookupDir(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	attrs := make([]fop.Attr, len(d.children))
+	xs := make([]fop.Dict, len(d.children))
+	errs := d.fanout(func(i int, c fop.Layer) error {
+		if !d.isUp(i) {
+			return errChildDown
+		}
+		var err error
+		attrs[i], xs[i], err = c.Lookup(ctx, loc, withKey(xreq, LayoutKey))
+		return err
+	})
+	ref := -1
+	for i, err := range errs {
+		if err == nil && attrs[i].IsDir() {
+			if ref < 0 {
+				ref = i
+			}
+			mergeDirTimes(&attrs[ref], &attrs[i])
+		}
+	}
+	if ref < 0 {
+		return fop.Attr{}, nil, firstErr(errs)
+	}
+	a := attrs[ref]
+	for i, err := range errs {
+		if fop.Errno(err) == syscall.ENOENT {
+			if d.healMissingDir(ctx, loc, &a, i) == nil {
+				errs[i] = nil
+				attrs[i] = a
+				xs[i] = nil
+			}
+		}
+	}
+	l := &Layout{Ranges: make([]Range, len(d.children))}
+	for i, err := range errs {
+		if err != nil || xs[i] == nil {
+			continue
+		}
+		if b, ok := xs[i][LayoutKey]; ok {
+			r, user, derr := DecodeRange(b)
+			if derr != nil {
+				d.log.Warn("bad layout xattr", "path", loc.Path, "child", d.names[i], "err", derr)
+				continue
+			}
+			l.Ranges[i] = r
+			l.User = l.User || user
+		}
+	}
+	if holes, overlaps := l.Anomalies(); (holes > 0 || overlaps > 0) && !l.User && d.allUp() {
+		l = d.fixLayout(ctx, loc, &a, errs)
+	}
+	in := d.inode(a.GFID)
+	in.mu.Lock()
+	in.dir = true
+	in.layout = l
+	in.mu.Unlock()
+	return a, strip(xs[ref], xreq, LayoutKey), nil
+}
+
+// healMissingDir recreates directory a on child i with the same GFID,
+// mode and owner. Only a named lookup can do it.
+func (d *DHT) healMissingDir(ctx context.Context, loc *fop.Loc, a *fop.Attr, i int) error {
+	if loc.Name == "" || loc.Parent.IsZero() {
+		if loc.GFID != fop.RootGFID {
+			return syscall.ENOENT
+		}
+	}
+	loc2 := *loc
+	loc2.GFID = a.GFID
+	if _, _, err := d.children[i].Mkdir(ctx, &loc2, a.Mode&07777, 0, nil); err != nil && fop.Errno(err) != syscall.EEXIST {
+		d.log.Warn("dir heal: mkdir failed", "path", loc.Path, "child", d.names[i], "err", err)
+		return err
+	}
+	set := &fop.SetAttr{Valid: fop.SetUID | fop.SetGID | fop.SetMode, UID: a.UID, GID: a.GID, Mode: a.Mode & 07777}
+	if _, err := d.children[i].Setattr(ctx, &fop.Loc{GFID: a.GFID, Path: loc.Path}, set); err != nil {
+		d.log.Warn("dir heal: setattr failed", "path", loc.Path, "child", d.names[i], "err", err)
+	}
+	d.log.Info("dir healed", "path", loc.Path, "child", d.names[i])
+	return nil
+}
+
+// fixLayout gives the directory a fresh layout over the children that have
+// it and writes each child its range.
+func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error) *Layout {
+	use := make([]bool, len(d.children))
+	for i, err := range errs {
+		use[i] = err == nil
+	}
+	d.refreshDU(ctx)
+	path := loc.Path
+	if loc.GFID == fop.RootGFID || a.GFID == fop.RootGFID {
+		path = "/"
+	}
+	if path == "" {
+		path = a.GFID.String()
+	}
+	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted)
+	d.writeLayout(ctx, a.GFID, l, use)
+	d.log.Info("layout fixed", "path", path)
+	return l
+}
+
+func (d *DHT) writeLayout(ctx context.Context, g fop.GFID, l *Layout, use []bool) {
+	d.fanout(func(i int, c fop.Layer) error {
+		if !use[i] {
+			return nil
+		}
+		err := c.Setxattr(ctx, &fop.Loc{GFID: g}, fop.Dict{LayoutKey: EncodeRange(l.Ranges[i])}, 0)
+		if err != nil {
+			d.log.Warn("layout write failed", "gfid", g, "child", d.names[i], "err", err)
+		}
+		return err
+	})
+}
+
+// layoutOf returns a directory's layout, looking the directory up if DHT
+// has not seen it yet.
+func (d *DHT) layoutOf(ctx context.Context, dir fop.GFID) (*Layout, error) {
+	in := d.inode(dir)
+	in.mu.Lock()
+	l := in.layout
+	in.mu.Unlock()
+	if l != nil {
+		return l, nil
+	}
+	if _, _, err := d.lookupDir(ctx, &fop.Loc{GFID: dir}, nil); err != nil {
+		return nil, err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.layout == nil {
+		return nil, syscall.EIO
+	}
+	return in.layout, nil
+}
+
+// hashed returns the child a name in dir hashes to.
+func (d *DHT) hashed(ctx context.Context, dir fop.GFID, name string) (int, error) {
+	l, err := d.layoutOf(ctx, dir)
+	if err != nil {
+		return -1, err
+	}
+	h := l.Search(HashName(name))
+	if h < 0 && !d.allUp() {
+		return -1, syscall.ENOTCONN
+	}
+	if h < 0 {
+		d.log.Warn("no subvolume in layout for name (hole)", "dir", dir, "name", name)
+		return -1, syscall.EIO
+	}
+	return h, nil
+}
+
+func mergeDirTimes(dst, src *fop.Attr) {
+	later := func(a, b fop.Timespec) fop.Timespec {
+		if b.Sec > a.Sec || (b.Sec == a.Sec && b.Nsec > a.Nsec) {
+			return b
+		}
+		return a
+	}
+	dst.Mtime = later(dst.Mtime, src.Mtime)
+	dst.Ctime = later(dst.Ctime, src.Ctime)
+	dst.Atime = later(dst.Atime, src.Atime)
+}
+
+// strip drops internal keys the caller did not ask for.
+func strip(x, xreq fop.Dict, keys ...string) fop.Dict {
+	for _, k := range keys {
+		if _, asked := xreq[k]; !asked {
+			delete(x, k)
+		}
+	}
+	return x
+}
+
+func (in *inode) setCached(i int) {
+	in.mu.Lock()
+	in.cached = i
+	in.dir = false
+	in.mu.Unlock()
+}
+
+func (in *inode) cachedChild() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.cached
+}
+
+func (in *inode) isDir() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.dir
+}
