@@ -4,6 +4,7 @@
 package layers
 
 import (
+	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
 )
 
@@ -11,5 +12,6 @@ import (
 func Registry() graph.Registry {
 	return graph.Registry{
 		// One line per layer package: pkg.Type: pkg.New,
+		dht.Type: dht.New,
 	}
 }
