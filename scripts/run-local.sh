@@ -9,6 +9,9 @@ host=$(hostname)
 mnt=$home/mnt/$vol
 lib=$home/lib log=$home/log run=$home/run
 gluster() { command gluster --mode=script "$@"; }
+# replica 2 once this build has the replicate layer; until then the two
+# bricks are distributed.
+if glusterfs --list-layers 2>/dev/null | grep -qx cluster/replicate; then layout="replica 2"; else layout=""; fi
 
 stop() {
 	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt" || umount -l "$mnt"; fi
@@ -27,8 +30,8 @@ start() {
 		glusterd --workdir "$lib" --logdir "$log" --rundir "$run"
 	fi
 	if ! gluster volume info "$vol" >/dev/null 2>&1; then
-		# Two bricks of one replica set on one host need force, as in GlusterFS.
-		gluster volume create "$vol" replica 2 "$host:$home/bricks/b1" "$host:$home/bricks/b2" force
+		# Bricks on the root file system need force, as in GlusterFS.
+		gluster volume create "$vol" $layout "$host:$home/bricks/b1" "$host:$home/bricks/b2" force
 	fi
 	if ! gluster volume info "$vol" | grep -q '^Status: Started'; then
 		gluster volume start "$vol"
@@ -38,7 +41,7 @@ start() {
 	fi
 	cat <<MSG
 
-gluster-go is running: one node, volume $vol (replica 2), mounted.
+gluster-go is running: one node, volume $vol (${layout:-distribute}), mounted.
 
   mount point   $mnt          (type: $(findmnt -no FSTYPE "$mnt"))
   glusterd      $host:24007    (state $lib, logs $log)

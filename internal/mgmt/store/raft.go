@@ -420,3 +420,22 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (snapshot) Release() {}
+
+// WaitCaughtUp returns once every log entry this node held when it
+// started is applied, so that its state is no older than before a restart
+// (it needs a leader, and so quorum, when the log has uncommitted tail).
+func (s *Raft) WaitCaughtUp(ctx context.Context) error {
+	r, err := s.raft()
+	if err != nil {
+		return err
+	}
+	target := r.LastIndex()
+	for r.AppliedIndex() < target {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
