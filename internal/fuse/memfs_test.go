@@ -226,8 +226,10 @@ func (m *memFS) remove(loc *fop.Loc, dir bool) (fop.Attr, error) {
 	return p.attr, nil
 }
 
-func (m *memFS) Unlink(_ context.Context, loc *fop.Loc) (fop.Attr, error) { return m.remove(loc, false) }
-func (m *memFS) Rmdir(_ context.Context, loc *fop.Loc) (fop.Attr, error)  { return m.remove(loc, true) }
+func (m *memFS) Unlink(_ context.Context, loc *fop.Loc) (fop.Attr, error) {
+	return m.remove(loc, false)
+}
+func (m *memFS) Rmdir(_ context.Context, loc *fop.Loc) (fop.Attr, error) { return m.remove(loc, true) }
 
 func (m *memFS) Rename(_ context.Context, old, new *fop.Loc, _ uint32) (fop.Attr, fop.Attr, fop.Attr, error) {
 	m.mu.Lock()
@@ -281,11 +283,13 @@ func (m *memFS) Flush(context.Context, *fop.FD) error { return nil }
 func (m *memFS) Fsync(ctx context.Context, fd *fop.FD, _ bool) (fop.Attr, error) {
 	return m.Fstat(ctx, fd)
 }
-func (m *memFS) Release(context.Context, *fop.FD) error               { return nil }
-func (m *memFS) Opendir(context.Context, *fop.Loc, *fop.FD) error     { return nil }
-func (m *memFS) Releasedir(context.Context, *fop.FD) error            { return nil }
-func (m *memFS) Fsyncdir(context.Context, *fop.FD, bool) error        { return nil }
-func (m *memFS) Statfs(context.Context, *fop.Loc) (fop.Statfs, error) { return fop.Statfs{Bsize: 4096, Frsize: 4096, Blocks: 1000, Bfree: 500, Bavail: 500, Files: 100, Ffree: 50, Namemax: 255}, nil }
+func (m *memFS) Release(context.Context, *fop.FD) error           { return nil }
+func (m *memFS) Opendir(context.Context, *fop.Loc, *fop.FD) error { return nil }
+func (m *memFS) Releasedir(context.Context, *fop.FD) error        { return nil }
+func (m *memFS) Fsyncdir(context.Context, *fop.FD, bool) error    { return nil }
+func (m *memFS) Statfs(context.Context, *fop.Loc) (fop.Statfs, error) {
+	return fop.Statfs{Bsize: 4096, Frsize: 4096, Blocks: 1000, Bfree: 500, Bavail: 500, Files: 100, Ffree: 50, Namemax: 255}, nil
+}
 
 // Readdir lists children sorted by name; the cookie is the index + 1.
 func (m *memFS) Readdir(_ context.Context, fd *fop.FD, off uint64, max int, plus bool, _ fop.Dict) ([]fop.DirEntry, error) {
