@@ -265,6 +265,7 @@ func TestCheckAndInfo(t *testing.T) {
 		typ, count string
 	}{
 		{Volume{Bricks: bricks(2)}, "Distribute", "2"},
+		{Volume{Bricks: bricks(2), ReplicaCount: 1, StripeCount: 1}, "Distribute", "2"},
 		{Volume{Bricks: bricks(2), ReplicaCount: 2}, "Replicate", "1 x 2 = 2"},
 		{Volume{Bricks: bricks(4), ReplicaCount: 2}, "Distributed-Replicate", "2 x 2 = 4"},
 		{Volume{Bricks: bricks(3), ReplicaCount: 3, ArbiterCount: 1}, "Replicate", "1 x (2 + 1) = 3"},

@@ -33,7 +33,8 @@ func (b Brick) String() string { return b.Host + ":" + b.Path }
 // Volume is the configuration volfiles are generated from. The layout
 // follows from the counts, as in GlusterFS: bricks are taken in order,
 // ReplicaCount (or DisperseCount, or StripeCount x ReplicaCount) at a time,
-// and the resulting subvolumes are distributed.
+// and the resulting subvolumes are distributed. Counts of 0 and 1 both
+// mean "not replicated" / "not striped".
 type Volume struct {
 	Name string
 	ID   string // volume-id, a UUID, stored on each brick root
@@ -119,9 +120,6 @@ func (v *Volume) Check() error {
 	}
 	if v.ArbiterCount != 0 && (v.ArbiterCount != 1 || v.ReplicaCount != 3) {
 		return fmt.Errorf("for arbiter configuration, replica count must be 3 and arbiter count must be 1")
-	}
-	if v.ReplicaCount == 1 || v.StripeCount == 1 {
-		return fmt.Errorf("replica and stripe counts must be at least 2")
 	}
 	if n, g := len(v.Bricks), v.GroupSize(); n%g != 0 {
 		return fmt.Errorf("number of bricks (%d) is not a multiple of %s count (%d)", n, v.groupWord(), g)
