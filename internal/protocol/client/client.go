@@ -1,0 +1,357 @@
+// Package client is the protocol/client layer, the bottom of a client's
+// graph: it forwards every file operation to one brick's protocol/server
+// over internal/rpc. It connects in the background (asking glusterd's
+// portmapper for the brick port unless remote-port is set), reports
+// CHILD_UP/CHILD_DOWN to the cluster layers above, declares the brick dead
+// after ping-timeout without an answer, and reconnects with backoff,
+// reopening open fds on the new connection.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/rpc"
+)
+
+// Type is the volfile type of this layer.
+const Type = "protocol/client"
+
+// MgmtPort is where glusterd's portmapper listens.
+const MgmtPort = 24007
+
+const (
+	defaultPingTimeout = 42 * time.Second
+	// connectWait bounds how long a call waits for a connection that is
+	// not up yet (a fresh mount), before it fails with ENOTCONN.
+	connectWait  = 5 * time.Second
+	dialTimeout  = 10 * time.Second
+	backoffFirst = 100 * time.Millisecond
+	backoffMax   = 3 * time.Second
+)
+
+// Client is the protocol/client layer.
+type Client struct {
+	name   string
+	log    *slog.Logger
+	emit   func(fop.Event)
+	host   string
+	port   int // 0: ask the portmapper
+	brick  string
+	source net.IP
+	hello  rpc.Hello
+	pool   *rpc.BufPool
+	ping   atomic.Int64 // ping timeout, nanoseconds
+	http   *http.Client
+	msgs   sync.Pool // *msg
+
+	mu      sync.Mutex
+	conn    *rpc.ClientConn
+	gen     uint64        // counts connections; fds remember theirs
+	upCh    chan struct{} // closed while connected
+	emitted fop.Event     // the last event reported up
+	started bool
+	stop    chan struct{}
+	loopEnd chan struct{}
+}
+
+// msg is a call's arguments and results, recycled between calls.
+type msg struct {
+	req  rpc.Request
+	resp rpc.Response
+}
+
+var (
+	_ fop.Layer          = (*Client)(nil)
+	_ graph.Starter      = (*Client)(nil)
+	_ graph.Reconfigurer = (*Client)(nil)
+)
+
+var clientSuffix = regexp.MustCompile(`-client-[0-9]+$`)
+
+// New builds the layer from its volfile options.
+func New(a *graph.Args) (fop.Layer, error) {
+	opt := func(keys ...string) string {
+		for _, k := range keys {
+			if v, ok := a.Options[k]; ok {
+				return v
+			}
+		}
+		return ""
+	}
+	c := &Client{
+		name:  a.Name,
+		log:   a.Logger,
+		emit:  a.Emit,
+		host:  opt("remote-host"),
+		brick: opt("remote-subvolume"),
+		pool:  new(rpc.BufPool),
+		http:  &http.Client{Timeout: dialTimeout},
+		upCh:  make(chan struct{}),
+		stop:  make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.emit == nil {
+		c.emit = func(fop.Event) {}
+	}
+	c.msgs.New = func() any { return new(msg) }
+	if c.host == "" || c.brick == "" {
+		return nil, fmt.Errorf("%s: options remote-host and remote-subvolume are required", a.Name)
+	}
+	if t := opt("transport-type"); t != "" && t != "tcp" && t != "socket" {
+		return nil, fmt.Errorf("%s: transport-type %q: only tcp is supported", a.Name, t)
+	}
+	if p := opt("remote-port", "transport.remote-port"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return nil, fmt.Errorf("%s: remote-port %q: not a port", a.Name, p)
+		}
+		c.port = n
+	}
+	if s := opt("transport.socket.source-addr", "client-bind-address"); s != "" {
+		if c.source = net.ParseIP(s); c.source == nil {
+			return nil, fmt.Errorf("%s: source address %q: not an IP address", a.Name, s)
+		}
+	}
+	if err := c.Reconfigure(a.Options); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	c.hello = rpc.Hello{
+		Version:  rpc.Version,
+		Volume:   clientSuffix.ReplaceAllString(a.Name, ""),
+		Brick:    c.brick,
+		Process:  uuid.NewString(),
+		Hostname: host,
+		PID:      uint32(os.Getpid()),
+	}
+	if p := opt("process-uuid"); p != "" {
+		c.hello.Process = p
+	}
+	return c, nil
+}
+
+// Reconfigure takes a new ping timeout; it applies from the next
+// connection on.
+func (c *Client) Reconfigure(opts map[string]string) error {
+	d := defaultPingTimeout
+	for _, k := range []string{"ping-timeout", "network.ping-timeout"} {
+		if v, ok := opts[k]; ok {
+			n, err := strconv.ParseUint(v, 10, 31)
+			if err != nil {
+				return fmt.Errorf("%s: %s %q: want seconds", c.name, k, v)
+			}
+			d = time.Duration(n) * time.Second
+			break
+		}
+	}
+	c.ping.Store(int64(d))
+	return nil
+}
+
+// Start connects in the background; it does not wait for the brick.
+func (c *Client) Start(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return nil
+	}
+	c.started = true
+	c.loopEnd = make(chan struct{})
+	go c.loop()
+	return nil
+}
+
+// Close disconnects for good; calls in flight fail with ENOTCONN.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	end := c.loopEnd
+	c.mu.Unlock()
+	if end != nil {
+		<-end
+	}
+	return nil
+}
+
+// loop keeps one connection up, reconnecting with backoff.
+func (c *Client) loop() {
+	defer close(c.loopEnd)
+	backoff := backoffFirst
+	for {
+		conn, err := c.connect()
+		if err != nil {
+			c.log.Debug("connect failed", "brick", c.host+":"+c.brick, "err", err)
+			c.report(fop.ChildDown)
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, backoffMax)
+			continue
+		}
+		backoff = backoffFirst
+		c.mu.Lock()
+		c.conn = conn
+		c.gen++
+		close(c.upCh)
+		c.mu.Unlock()
+		c.log.Info("connected to brick", "host", c.host, "brick", c.brick)
+		c.report(fop.ChildUp)
+
+		select {
+		case <-c.stop:
+		case <-conn.Done():
+		}
+		c.mu.Lock()
+		c.conn = nil
+		c.upCh = make(chan struct{})
+		c.mu.Unlock()
+		conn.Close()
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+		c.log.Warn("disconnected from brick", "host", c.host, "brick", c.brick, "err", conn.Err())
+		c.report(fop.ChildDown)
+	}
+}
+
+// report emits ev unless it is what the layers above already know.
+func (c *Client) report(ev fop.Event) {
+	c.mu.Lock()
+	same := c.emitted == ev
+	c.emitted = ev
+	c.mu.Unlock()
+	if !same {
+		c.emit(ev)
+	}
+}
+
+// connect dials the brick and shakes hands.
+func (c *Client) connect() (*rpc.ClientConn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	port := c.port
+	if port == 0 {
+		var err error
+		if port, err = c.portmap(ctx); err != nil {
+			return nil, err
+		}
+	}
+	d := net.Dialer{}
+	if c.source != nil {
+		d.LocalAddr = &net.TCPAddr{IP: c.source}
+	}
+	addr := net.JoinHostPort(c.host, strconv.Itoa(port))
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	conn, err := rpc.Handshake(ctx, nc, &c.hello, rpc.ClientOptions{
+		PingTimeout: time.Duration(c.ping.Load()),
+		Pool:        c.pool,
+	})
+	if err != nil {
+		var he *rpc.HelloError
+		if errors.As(err, &he) {
+			c.log.Warn("brick refused connection", "addr", addr, "brick", c.brick, "reason", he.Reason)
+		}
+		return nil, fmt.Errorf("connect %s (%s): %w", addr, c.brick, err)
+	}
+	return conn, nil
+}
+
+// portmap asks glusterd on the brick's host for the brick's port.
+func (c *Client) portmap(ctx context.Context) (int, error) {
+	u := fmt.Sprintf("http://%s/v1/portmap?brick=%s",
+		net.JoinHostPort(c.host, strconv.Itoa(MgmtPort)), url.QueryEscape(c.brick))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("portmap %s: %w", c.brick, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("portmap %s on %s: %s", c.brick, c.host, resp.Status)
+	}
+	var body struct {
+		Port int `json:"port"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 4096)).Decode(&body); err != nil {
+		return 0, fmt.Errorf("portmap %s: %w", c.brick, err)
+	}
+	if body.Port <= 0 || body.Port > 65535 {
+		return 0, fmt.Errorf("portmap %s: port %d", c.brick, body.Port)
+	}
+	return body.Port, nil
+}
+
+// connection returns the current connection and its generation, waiting
+// a little for one if the brick is not connected yet.
+func (c *Client) connection(ctx context.Context) (*rpc.ClientConn, uint64, error) {
+	var timer *time.Timer
+	for {
+		c.mu.Lock()
+		conn, gen, up := c.conn, c.gen, c.upCh
+		c.mu.Unlock()
+		if conn != nil {
+			if timer != nil {
+				timer.Stop()
+			}
+			return conn, gen, nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(connectWait)
+		}
+		select {
+		case <-up:
+		case <-timer.C:
+			return nil, 0, syscall.ENOTCONN
+		case <-c.stop:
+			timer.Stop()
+			return nil, 0, syscall.ENOTCONN
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, 0, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,215 @@
+// Package server is the protocol/server layer, the top of a brick's graph:
+// it accepts protocol/client connections (internal/rpc) on the brick port,
+// admits clients by source address (auth.addr.BRICK.allow/reject, as
+// GlusterFS's server translator), and runs their calls on the child layer
+// named by the client's remote-subvolume, as the calling user. Each
+// connection has its own table of open fds; when it goes, its fds are
+// released and the graph below forgets the client (its locks go).
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/rpc"
+	"github.com/gluster-go/gluster-go/internal/volopt"
+)
+
+// Type is the volfile type of this layer.
+const Type = "protocol/server"
+
+// Options this layer reads.
+const (
+	optListenPort  = "transport.socket.listen-port"
+	optListenPort2 = "listen-port"
+	optBindAddr    = "transport.socket.bind-address"
+	optRootSquash  = "root-squash"
+	optAnonUID     = "anonuid"
+	optAnonGID     = "anongid"
+	optOutstanding = "rpc.outstanding-rpc-limit"
+)
+
+// Server is the protocol/server layer. Its own fop methods pass to the
+// first child (Base); clients reach every child by name.
+type Server struct {
+	fop.Base
+	name   string
+	log    *slog.Logger
+	bricks map[string]fop.Layer
+	rpc    *rpc.Server
+	conf   atomic.Pointer[config]
+	seq    atomic.Uint64
+
+	mu  sync.Mutex
+	lns []net.Listener
+}
+
+// config is the part of the options that can change live.
+type config struct {
+	opts       map[string]string
+	rootSquash bool
+	anonUID    uint32
+	anonGID    uint32
+}
+
+var (
+	_ fop.Layer          = (*Server)(nil)
+	_ graph.Starter      = (*Server)(nil)
+	_ graph.Reconfigurer = (*Server)(nil)
+)
+
+// New builds the layer from its volfile options.
+func New(a *graph.Args) (fop.Layer, error) {
+	if len(a.Children) == 0 {
+		return nil, fmt.Errorf("%s: no subvolumes to serve", a.Name)
+	}
+	log := a.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		Base:   fop.Base{Next: a.Children[0]},
+		name:   a.Name,
+		log:    log,
+		bricks: map[string]fop.Layer{},
+	}
+	for i, c := range a.Children {
+		s.bricks[a.ChildNames[i]] = c
+	}
+	if err := s.Reconfigure(a.Options); err != nil {
+		return nil, err
+	}
+	workers := 0
+	if v, ok := a.Options[optOutstanding]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s: option %s %q: not a count", a.Name, optOutstanding, v)
+		}
+		workers = n
+	}
+	s.rpc = &rpc.Server{Handler: s, Logger: log, Workers: workers, Pool: new(rpc.BufPool)}
+	return s, nil
+}
+
+// Reconfigure takes new auth and squash options; they apply to
+// connections made from now on.
+func (s *Server) Reconfigure(opts map[string]string) error {
+	c := &config{opts: opts, anonUID: 65534, anonGID: 65534}
+	if v, ok := opts[optRootSquash]; ok {
+		b, err := volopt.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s: option %s: %w", s.name, optRootSquash, err)
+		}
+		c.rootSquash = b
+	}
+	for key, dst := range map[string]*uint32{optAnonUID: &c.anonUID, optAnonGID: &c.anonGID} {
+		if v, ok := opts[key]; ok {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				return fmt.Errorf("%s: option %s %q: %w", s.name, key, v, err)
+			}
+			*dst = uint32(n)
+		}
+	}
+	s.conf.Store(c)
+	return nil
+}
+
+// Listen serves clients on ln (the brick port glusterfsd opened) in the
+// background until Close.
+func (s *Server) Listen(ln net.Listener) {
+	s.mu.Lock()
+	s.lns = append(s.lns, ln)
+	s.mu.Unlock()
+	go func() {
+		if err := s.rpc.Serve(ln); err != nil {
+			s.log.Debug("listener closed", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+}
+
+// Addr returns the address of the first listener, or nil.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.lns) == 0 {
+		return nil
+	}
+	return s.lns[0].Addr()
+}
+
+// Start listens on the listen-port option unless a listener was handed in
+// with Listen.
+func (s *Server) Start(ctx context.Context) error {
+	if s.Addr() != nil {
+		return nil
+	}
+	opts := s.conf.Load().opts
+	port, ok := opts[optListenPort]
+	if !ok {
+		port, ok = opts[optListenPort2]
+	}
+	if !ok {
+		return fmt.Errorf("%s: no listener: set option %s or run under glusterfsd", s.name, optListenPort)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(opts[optBindAddr], port))
+	if err != nil {
+		return fmt.Errorf("%s: listen: %w", s.name, err)
+	}
+	s.Listen(ln)
+	return nil
+}
+
+// Close stops listening and drops every client, releasing their fds.
+func (s *Server) Close() error { return s.rpc.Close() }
+
+// refusal is a handshake error whose text is exactly what the client sees.
+type refusal struct {
+	reason string
+	errno  syscall.Errno
+}
+
+func (r *refusal) Error() string { return r.reason }
+func (r *refusal) Unwrap() error { return r.errno }
+
+// Accept admits a client to the brick it names, if its address may.
+func (s *Server) Accept(h *rpc.Hello, remote net.Addr) (rpc.Session, error) {
+	brick, ok := s.bricks[h.Brick]
+	if !ok {
+		return nil, &refusal{fmt.Sprintf("unknown brick %q", h.Brick), syscall.ENOENT}
+	}
+	conf := s.conf.Load()
+	ip := remote.String()
+	if ta, ok := remote.(*net.TCPAddr); ok {
+		ip = ta.IP.String()
+	}
+	if !allowed(conf.opts, h.Brick, ip) {
+		s.log.Warn("authentication failed", "client", ip, "brick", h.Brick, "host", h.Hostname)
+		return nil, &refusal{"authentication failed", syscall.EACCES}
+	}
+	id := fmt.Sprintf("%s-%d-%s-%s-%d", h.Hostname, h.PID, h.Process, h.Brick, s.seq.Add(1))
+	s.log.Info("accepted client", "client", id, "addr", remote.String())
+	return newSession(brick, id, conf, s.log), nil
+}
+
+// allowed applies GlusterFS's addr auth: a reject match refuses, then an
+// allow match admits (allow defaults to everyone), else refuse.
+func allowed(opts map[string]string, brick, ip string) bool {
+	if rej, ok := opts["auth.addr."+brick+".reject"]; ok && volopt.MatchAddr(rej, ip) {
+		return false
+	}
+	allow, ok := opts["auth.addr."+brick+".allow"]
+	if !ok {
+		allow = "*"
+	}
+	return volopt.MatchAddr(allow, ip)
+}
