@@ -6,12 +6,16 @@ package layers
 import (
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
+	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
 )
 
 // Registry returns the constructors of all layer types.
 func Registry() graph.Registry {
 	return graph.Registry{
 		// One line per layer package: pkg.Type: pkg.New,
-		dht.Type: dht.New,
+		dht.Type:         dht.New,
+		protoclient.Type: protoclient.New,
+		protoserver.Type: protoserver.New,
 	}
 }
