@@ -6,6 +6,7 @@ package layers
 import (
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
 	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
 )
@@ -17,5 +18,6 @@ func Registry() graph.Registry {
 		dht.Type:         dht.New,
 		protoclient.Type: protoclient.New,
 		protoserver.Type: protoserver.New,
+		posix.Type:       posix.New,
 	}
 }
