@@ -46,6 +46,13 @@ func otherUser(t *testing.T) actor {
 	return child(stranger())
 }
 
+// withOtherUser runs the part of a test that needs otherUser as a subtest,
+// so that an unprivileged run skips only that part.
+func withOtherUser(t *testing.T, fn func(t *testing.T, o actor)) {
+	t.Helper()
+	t.Run("OtherUser", func(t *testing.T) { fn(t, otherUser(t)) })
+}
+
 func (a actor) do(t *testing.T, op string, args ...string) error {
 	t.Helper()
 	if a.cred == nil {

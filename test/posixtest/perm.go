@@ -54,13 +54,14 @@ func AccessDenied(t *testing.T, dir string) {
 	wantErrno(t, "read through 0644 dir", u.do(t, "read", filepath.Join(d, "inner")), unix.EACCES)
 	must(t, unix.Chmod(d, 0o755))
 
-	o := otherUser(t)
-	must(t, unix.Chmod(f, 0o640))
-	wantErrno(t, "other user reads 0640", o.do(t, "read", f), unix.EACCES)
-	must(t, unix.Chmod(f, 0o644))
-	wantErrno(t, "other user reads 0644", o.do(t, "read", f), 0)
-	wantErrno(t, "other user writes 0644", o.do(t, "write", f, "y"), unix.EACCES)
-	wantErrno(t, "other user creates in 0755 dir", o.do(t, "create", filepath.Join(d, "o"), "644"), unix.EACCES)
+	withOtherUser(t, func(t *testing.T, o actor) {
+		must(t, unix.Chmod(f, 0o640))
+		wantErrno(t, "other user reads 0640", o.do(t, "read", f), unix.EACCES)
+		must(t, unix.Chmod(f, 0o644))
+		wantErrno(t, "other user reads 0644", o.do(t, "read", f), 0)
+		wantErrno(t, "other user writes 0644", o.do(t, "write", f, "y"), unix.EACCES)
+		wantErrno(t, "other user creates in 0755 dir", o.do(t, "create", filepath.Join(d, "o"), "644"), unix.EACCES)
+	})
 }
 
 // ChmodRules checks that only the owner and root may chmod.
@@ -73,11 +74,12 @@ func ChmodRules(t *testing.T, dir string) {
 	wantMode(t, f, 0o600)
 	wantErrno(t, "chmod missing", u.do(t, "chmod", filepath.Join(pub, "no"), "600"), unix.ENOENT)
 
-	o := otherUser(t)
-	wantErrno(t, "non-owner chmod", o.do(t, "chmod", f, "666"), unix.EPERM)
-	wantMode(t, f, 0o600)
-	wantErrno(t, "root chmod of another's file", self().do(t, "chmod", f, "640"), 0)
-	wantMode(t, f, 0o640)
+	withOtherUser(t, func(t *testing.T, o actor) {
+		wantErrno(t, "non-owner chmod", o.do(t, "chmod", f, "666"), unix.EPERM)
+		wantMode(t, f, 0o600)
+		wantErrno(t, "root chmod of another's file", self().do(t, "chmod", f, "640"), 0)
+		wantMode(t, f, 0o640)
+	})
 }
 
 // ChownRules checks that only root changes owners and that an owner may
@@ -125,13 +127,15 @@ func SetgidClearedOnChmod(t *testing.T, dir string) {
 	ownedFile(t, u, f, "x", 0o755)
 	wantErrno(t, "owner sets setgid with own group", u.do(t, "chmod", f, "2755"), 0)
 	wantMode(t, f, 0o2755)
-	if u.cred == nil {
-		t.Skip("needs root to give a file a group its owner is not in")
-	}
-	must(t, unix.Lchown(f, -1, u.nonMemberGroup(t)))
-	must(t, unix.Chmod(f, 0o755))
-	wantErrno(t, "non-member owner sets setgid", u.do(t, "chmod", f, "2755"), 0)
-	wantMode(t, f, 0o755)
+	t.Run("NonMember", func(t *testing.T) {
+		if u.cred == nil {
+			t.Skip("needs root to give a file a group its owner is not in")
+		}
+		must(t, unix.Lchown(f, -1, u.nonMemberGroup(t)))
+		must(t, unix.Chmod(f, 0o755))
+		wantErrno(t, "non-member owner sets setgid", u.do(t, "chmod", f, "2755"), 0)
+		wantMode(t, f, 0o755)
+	})
 }
 
 // SuidClearedOnWrite checks that a write by a non-root user clears the

@@ -109,11 +109,11 @@ func RunAsUser(t *testing.T, dir string, cred Cred, cfg Config) {
 func reportChild(t *testing.T, name string, cred Cred, out string, err error) {
 	t.Helper()
 	switch {
-	case strings.Contains(out, "--- SKIP: "+name):
-		t.Skipf("as uid %d:\n%s", cred.UID, out)
 	case err != nil:
 		t.Errorf("as uid %d: %v\n%s", cred.UID, err, out)
-	case !strings.Contains(out, "--- PASS: "+name):
+	case strings.Contains(out, "--- SKIP: "+name+" ("):
+		t.Skipf("as uid %d:\n%s", cred.UID, out)
+	case !strings.Contains(out, "--- PASS: "+name+" ("):
 		t.Errorf("as uid %d: child ran no test (does TestMain call posixtest.Main?)\n%s", cred.UID, out)
 	case testing.Verbose():
 		t.Logf("as uid %d:\n%s", cred.UID, out)

@@ -99,12 +99,13 @@ func UtimensPermissions(t *testing.T, dir string) {
 	}
 	wantErrno(t, "owner sets now on 0444 file", u.do(t, "utimes", f, "now"), 0)
 
-	o := otherUser(t)
-	wantErrno(t, "other sets explicit times", o.do(t, "utimes", f, "100", "200"), unix.EPERM)
-	wantErrno(t, "other sets now without write access", o.do(t, "utimes", f, "now"), unix.EACCES)
-	must(t, unix.Chmod(f, 0o666))
-	wantErrno(t, "other sets now with write access", o.do(t, "utimes", f, "now"), 0)
-	wantErrno(t, "other sets explicit times with write access", o.do(t, "utimes", f, "100", "200"), unix.EPERM)
+	withOtherUser(t, func(t *testing.T, o actor) {
+		wantErrno(t, "other sets explicit times", o.do(t, "utimes", f, "100", "200"), unix.EPERM)
+		wantErrno(t, "other sets now without write access", o.do(t, "utimes", f, "now"), unix.EACCES)
+		must(t, unix.Chmod(f, 0o666))
+		wantErrno(t, "other sets now with write access", o.do(t, "utimes", f, "now"), 0)
+		wantErrno(t, "other sets explicit times with write access", o.do(t, "utimes", f, "100", "200"), unix.EPERM)
+	})
 }
 
 // TimesOnChange checks which operations move mtime and ctime.

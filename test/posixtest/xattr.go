@@ -72,12 +72,14 @@ func UserXattrs(t *testing.T, dir string) {
 	must(t, os.Symlink("f", l))
 	wantErrno(t, "user.* on a symlink", unix.Lsetxattr(l, "user.a", []byte("x"), 0), unix.EPERM)
 
-	u, o := user(), otherUser(t)
-	pub := publicDir(t, dir, "pub", 0o777)
-	g := filepath.Join(pub, "g")
-	ownedFile(t, u, g, "", 0o644)
-	wantErrno(t, "owner setxattr", u.do(t, "setxattr", g, "user.o", "v"), 0)
-	wantErrno(t, "setxattr without write access", o.do(t, "setxattr", g, "user.o", "v"), unix.EACCES)
+	withOtherUser(t, func(t *testing.T, o actor) {
+		u := user()
+		pub := publicDir(t, dir, "pub", 0o777)
+		g := filepath.Join(pub, "g")
+		ownedFile(t, u, g, "", 0o644)
+		wantErrno(t, "owner setxattr", u.do(t, "setxattr", g, "user.o", "v"), 0)
+		wantErrno(t, "setxattr without write access", o.do(t, "setxattr", g, "user.o", "v"), unix.EACCES)
+	})
 }
 
 // InternalXattrsHidden checks that a gluster mount neither shows nor
