@@ -223,8 +223,8 @@ func glusterdArgs(nd *Node) []string {
 		"--foreground",
 		"--address=" + nd.Addr,
 		"--workdir=" + nd.WorkDir,
-		"--log-dir=" + nd.LogDir,
-		"--run-dir=" + nd.RunDir,
+		"--logdir=" + nd.LogDir,
+		"--rundir=" + nd.RunDir,
 	}
 }
 
@@ -346,7 +346,7 @@ func (c *Cluster) BrickPid(vol, brick string) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("brick %q: want HOST:/PATH", brick)
 	}
-	name := host + "-" + strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "-") + ".pid"
+	name := host + "-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-") + ".pid"
 	for _, nd := range c.Nodes {
 		if nd.Addr != host {
 			continue
