@@ -31,6 +31,10 @@ type Store interface {
 // so a large pool keeps a small quorum.
 const MaxVoters = 3
 
+// applyTimeout bounds a commit, leader election included: without quorum
+// a change fails rather than hangs.
+const applyTimeout = 15 * time.Second
+
 // Forwarder sends a command to the leader (known by its raft address) and
 // returns the raft index it was committed at.
 type Forwarder func(ctx context.Context, leaderAddr string, c *Command) (uint64, error)
@@ -208,6 +212,8 @@ func (s *Raft) Leader(ctx context.Context) (addr, id string, err error) {
 
 // Apply implements Store.
 func (s *Raft) Apply(ctx context.Context, c *Command) error {
+	ctx, cancel := context.WithTimeout(ctx, applyTimeout)
+	defer cancel()
 	if s.IsLeader() {
 		_, err := s.ApplyLocal(ctx, c)
 		return err
