@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gluster-go/gluster-go/test/posixtest"
+)
+
+// TestDatapath mounts a one-brick volume through real glusterfsd and
+// glusterfs processes, runs the POSIX suite on it as root and as an
+// unprivileged user, and checks how mounts end. -short lists a smaller
+// directory in ReaddirLarge.
+func TestDatapath(t *testing.T) {
+	h := newHarness(t)
+	b := h.startBrick(t, "dpvol")
+	volfile := h.clientVolfile(t, b)
+	cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
+	if testing.Short() {
+		cfg.ReaddirEntries = 5000
+	}
+
+	t.Run("Posix", func(t *testing.T) {
+		m := h.mountDaemon(t, volfile, "")
+		t.Run("Root", func(t *testing.T) {
+			posixtest.Run(t, mkdir(t, m.dir, "root"), cfg)
+		})
+		t.Run("User", func(t *testing.T) {
+			posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg)
+		})
+		t.Run("InternalXattrsHidden", func(t *testing.T) {
+			posixtest.InternalXattrsHidden(t, mkdir(t, m.dir, "internal"))
+		})
+	})
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		m := h.mountForeground(t, volfile, "")
+		must(t, m.cmd.Process.Signal(syscall.SIGTERM))
+		if err := m.cmd.Wait(); err != nil {
+			t.Errorf("glusterfs -N after SIGTERM: %v", err)
+		}
+		m.waitGone(t)
+	})
+
+	t.Run("Umount", func(t *testing.T) {
+		m := h.mountDaemon(t, volfile, "")
+		if out, err := exec.Command("umount", m.dir).CombinedOutput(); err != nil {
+			t.Fatalf("umount %s: %v\n%s", m.dir, err, out)
+		}
+		m.waitGone(t)
+	})
+
+	t.Run("FusermountU", func(t *testing.T) {
+		fusermount, err := exec.LookPath("fusermount3")
+		if err != nil {
+			if fusermount, err = exec.LookPath("fusermount"); err != nil {
+				t.Skip("no fusermount installed")
+			}
+		}
+		m := h.mountDaemon(t, volfile, "")
+		if out, err := exec.Command(fusermount, "-u", m.dir).CombinedOutput(); err != nil {
+			t.Fatalf("fusermount -u %s: %v\n%s", m.dir, err, out)
+		}
+		m.waitGone(t)
+	})
+
+	t.Run("RemountAfterSIGKILL", func(t *testing.T) {
+		dead := h.mountForeground(t, volfile, "")
+		f := filepath.Join(dead.dir, "survivor")
+		must(t, os.WriteFile(f, []byte("kept"), 0o644))
+		must(t, dead.cmd.Process.Kill())
+		dead.cmd.Wait()
+		var st unix.Stat_t
+		if err := unix.Stat(dead.dir, &st); !errors.Is(err, unix.ENOTCONN) {
+			t.Errorf("stat of a mount whose client was killed: %v, want ENOTCONN", err)
+		}
+		// A new client on the same mount point replaces the dead mount.
+		m := h.mountDaemon(t, volfile, dead.dir)
+		if got, err := os.ReadFile(f); err != nil || string(got) != "kept" {
+			t.Errorf("file through the new mount: %q, %v", got, err)
+		}
+		if err := os.WriteFile(filepath.Join(m.dir, "after"), []byte("x"), 0o644); err != nil {
+			t.Errorf("write through the new mount: %v", err)
+		}
+	})
+}
+
+// mkdir makes a directory that every user can search.
+func mkdir(t *testing.T, parent, name string) string {
+	t.Helper()
+	d := filepath.Join(parent, name)
+	must(t, os.Mkdir(d, 0o755))
+	must(t, os.Chmod(d, 0o755))
+	return d
+}

@@ -1,0 +1,384 @@
+package e2e
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
+)
+
+// startupWait bounds how long a process may take to come up before the test
+// gives up on it. It is a hang guard, not a performance check.
+const startupWait = 60 * time.Second
+
+// harness builds the binaries once per test run and starts bricks and
+// mounts, each stopped and unmounted when the test that started it ends.
+type harness struct {
+	bin  string // directory holding glusterfsd and glusterfs
+	work string // everything else; searchable by every user
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for FUSE mounts")
+	}
+	h := &harness{work: searchableTempDir(t)}
+	h.bin = filepath.Join(h.work, "bin")
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	cmd := exec.Command("go", "build", "-o", h.bin+"/", "./cmd/glusterfsd", "./cmd/glusterfs")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return h
+}
+
+// searchableTempDir returns a temp dir that other users can reach, so that
+// mounts under it serve unprivileged tests.
+func searchableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// brick is a running glusterfsd.
+type brick struct {
+	vol, path string
+	port      int
+	log       string
+}
+
+// startBrick runs glusterfsd for a fresh brick of volume vol with the
+// contract's graph: protocol/server -> debug/io-stats (named by the brick
+// path) -> features/locks -> storage/posix.
+func (h *harness) startBrick(t *testing.T, vol string) *brick {
+	t.Helper()
+	b := &brick{vol: vol, path: filepath.Join(h.work, "bricks", vol), port: freePort(t)}
+	b.log = filepath.Join(h.work, "log", "brick-"+vol+".log")
+	must(t, os.MkdirAll(b.path, 0o755))
+	must(t, os.MkdirAll(filepath.Dir(b.log), 0o755))
+	volfile := filepath.Join(h.work, vol+".brick.vol")
+	writeVolfile(t, volfile, fmt.Sprintf(`volume %[1]s-posix
+    type storage/posix
+    option directory %[2]s
+    option volume-id %[3]s
+end-volume
+
+volume %[1]s-locks
+    type features/locks
+    subvolumes %[1]s-posix
+end-volume
+
+volume %[2]s
+    type debug/io-stats
+    subvolumes %[1]s-locks
+end-volume
+
+volume %[1]s-server
+    type protocol/server
+    option transport-type tcp
+    option auth.addr.%[2]s.allow *
+    subvolumes %[2]s
+end-volume
+`, vol, b.path, uuid.NewString()))
+
+	cmd := exec.Command(filepath.Join(h.bin, "glusterfsd"), "-N", "-f", volfile,
+		"--brick-port", strconv.Itoa(b.port), "--listen-host", "127.0.0.1",
+		"--brick-name", b.path, "-l", b.log, "-p", filepath.Join(h.work, vol+".brick.pid"))
+	cmd.Stdout, cmd.Stderr = logWriter(t, b.log+".out")
+	must(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			dumpLog(t, b.log)
+			dumpLog(t, b.log+".out")
+		}
+	})
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(b.port))
+	deadline := time.Now().Add(startupWait)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return b
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("glusterfsd exited before listening on %s: %v", addr, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("glusterfsd does not listen on %s after %v", addr, startupWait)
+		}
+	}
+}
+
+// clientVolfile writes the client volfile of a one-brick volume.
+func (h *harness) clientVolfile(t *testing.T, b *brick) string {
+	t.Helper()
+	path := filepath.Join(h.work, b.vol+".client.vol")
+	writeVolfile(t, path, fmt.Sprintf(`volume %[1]s-client-0
+    type protocol/client
+    option remote-host 127.0.0.1
+    option remote-port %[2]d
+    option remote-subvolume %[3]s
+    option transport-type tcp
+end-volume
+
+volume %[1]s
+    type debug/io-stats
+    subvolumes %[1]s-client-0
+end-volume
+`, b.vol, b.port, b.path))
+	return path
+}
+
+// mount is a glusterfs client process serving a mount point.
+type mount struct {
+	dir string
+	log string
+	pid int
+	cmd *exec.Cmd // set when started with -N
+}
+
+// mountDaemon runs `glusterfs --volfile=VF MNT`, which returns once the
+// mount answers, leaving the client in the background.
+func (h *harness) mountDaemon(t *testing.T, volfile, dir string) *mount {
+	t.Helper()
+	m := h.newMount(t, dir)
+	pidFile := m.log + ".pid"
+	cmd := exec.Command(filepath.Join(h.bin, "glusterfs"), "--volfile="+volfile, "-l", m.log, "-p", pidFile, m.dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		dumpLog(t, m.log)
+		t.Fatalf("glusterfs --volfile=%s %s: %v\n%s", volfile, m.dir, err, out)
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("glusterfs returned without writing its pid file: %v", err)
+	}
+	m.pid, err = strconv.Atoi(strings.TrimSpace(string(pid)))
+	must(t, err)
+	m.checkMounted(t)
+	return m
+}
+
+// mountForeground runs `glusterfs -N --volfile=VF MNT` and waits until the
+// mount shows up.
+func (h *harness) mountForeground(t *testing.T, volfile, dir string) *mount {
+	t.Helper()
+	m := h.newMount(t, dir)
+	m.cmd = exec.Command(filepath.Join(h.bin, "glusterfs"), "-N", "--volfile="+volfile, "-l", m.log, m.dir)
+	m.cmd.Stdout, m.cmd.Stderr = logWriter(t, m.log+".out")
+	must(t, m.cmd.Start())
+	m.pid = m.cmd.Process.Pid
+	t.Cleanup(func() {
+		if m.cmd.ProcessState == nil {
+			m.cmd.Process.Kill()
+			m.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(startupWait)
+	for !m.mounted(t) {
+		if !processAlive(m.pid) || time.Now().After(deadline) {
+			dumpLog(t, m.log)
+			dumpLog(t, m.log+".out")
+			t.Fatalf("glusterfs -N did not mount %s", m.dir)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m.checkMounted(t)
+	return m
+}
+
+// newMount prepares a mount point (dir, or a fresh one when dir is "") and
+// registers its cleanup: unmount, then stop the client.
+func (h *harness) newMount(t *testing.T, dir string) *mount {
+	t.Helper()
+	m := &mount{dir: dir}
+	if dir == "" {
+		f, err := os.MkdirTemp(h.work, "mnt")
+		must(t, err)
+		must(t, os.Chmod(f, 0o755))
+		m.dir = f
+	}
+	must(t, os.MkdirAll(filepath.Join(h.work, "log"), 0o755))
+	lf, err := os.CreateTemp(filepath.Join(h.work, "log"), "mount-*.log")
+	must(t, err)
+	lf.Close()
+	m.log = lf.Name()
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLog(t, m.log)
+			dumpLog(t, m.log+".out")
+		}
+		for m.mounted(t) {
+			if err := unix.Unmount(m.dir, unix.MNT_DETACH); err != nil {
+				t.Errorf("unmount %s: %v", m.dir, err)
+				break
+			}
+		}
+		if m.pid != 0 && m.cmd == nil && processAlive(m.pid) {
+			syscall.Kill(m.pid, syscall.SIGKILL)
+		}
+	})
+	return m
+}
+
+// mounted reports whether a FUSE glusterfs mount sits on m.dir.
+func (m *mount) mounted(t *testing.T) bool {
+	t.Helper()
+	return len(mountsAt(t, m.dir)) > 0
+}
+
+// checkMounted checks the mount table entry and that the mount answers.
+func (m *mount) checkMounted(t *testing.T) {
+	t.Helper()
+	types := mountsAt(t, m.dir)
+	if len(types) != 1 || types[0] != "fuse.glusterfs" {
+		t.Fatalf("mounts on %s: %q, want one fuse.glusterfs", m.dir, types)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(m.dir, &st); err != nil {
+		t.Fatalf("stat %s: %v", m.dir, err)
+	}
+}
+
+// mountsAt lists the file system types mounted on dir, bottom first.
+func mountsAt(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	must(t, err)
+	defer f.Close()
+	var types []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE SUPEROPTS
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 || unescapeMount(fields[4]) != dir {
+			continue
+		}
+		for i, f := range fields {
+			if f == "-" && i+1 < len(fields) {
+				types = append(types, fields[i+1])
+				break
+			}
+		}
+	}
+	must(t, sc.Err())
+	return types
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// waitGone waits until the process exits and the mount is gone.
+func (m *mount) waitGone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(startupWait)
+	for processAlive(m.pid) || m.mounted(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after unmounting %s: client alive %v, mounted %v", m.dir, processAlive(m.pid), m.mounted(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// processAlive reports whether pid runs (a zombie counts as gone).
+func processAlive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...
+	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func writeVolfile(t *testing.T, path, text string) {
+	t.Helper()
+	must(t, os.WriteFile(path, []byte(text), 0o644))
+}
+
+// logWriter opens a file for a child's stdout and stderr.
+func logWriter(t *testing.T, path string) (*os.File, *os.File) {
+	t.Helper()
+	f, err := os.Create(path)
+	must(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f, f
+}
+
+// dumpLog shows the tail of a log when a test failed.
+func dumpLog(t *testing.T, path string) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) || len(b) == 0 {
+		return
+	}
+	const tail = 8 << 10
+	if len(b) > tail {
+		b = b[len(b)-tail:]
+	}
+	t.Logf("--- %s (tail):\n%s", path, b)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
