@@ -75,9 +75,18 @@ func (v *Volume) OpenFile(name string, flag int, perm fs.FileMode) (*File, error
 // Name returns the name the file was opened with.
 func (f *File) Name() string { return f.name }
 
+// checkLocked is check for callers that do not hold f.mu (positional
+// I/O needs no offset, so it runs concurrently).
+func (f *File) checkLocked(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.check(op)
+}
+
+// check fails on a closed file; f.mu is held.
 func (f *File) check(op string) error {
 	if f.closed {
-		return pathErr(op, f.name, fs.ErrClosed)
+		return &fs.PathError{Op: op, Path: f.name, Err: fs.ErrClosed}
 	}
 	return nil
 }
@@ -100,11 +109,8 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("read", f.name, syscall.EINVAL)
 	}
-	f.mu.Lock()
-	closed := f.closed
-	f.mu.Unlock()
-	if closed {
-		return 0, pathErr("read", f.name, fs.ErrClosed)
+	if err := f.checkLocked("read"); err != nil {
+		return 0, err
 	}
 	return f.readAt(b, off)
 }
@@ -150,11 +156,8 @@ func (f *File) WriteAt(b []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("write", f.name, syscall.EINVAL)
 	}
-	f.mu.Lock()
-	closed := f.closed
-	f.mu.Unlock()
-	if closed {
-		return 0, pathErr("write", f.name, fs.ErrClosed)
+	if err := f.checkLocked("write"); err != nil {
+		return 0, err
 	}
 	return f.writeAt(b, off)
 }
