@@ -17,7 +17,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gluster-go/gluster-go/internal/volfile"
 )
 
 // PortLock is the lock file every user of port 24007 holds.
@@ -394,28 +399,62 @@ func (c *Cluster) Mount(vol string, i int, backups ...int) string {
 // TryMount mounts vol from the given nodes' glusterds (tried in order)
 // with extra glusterfs arguments, on a new directory under Root.
 func (c *Cluster) TryMount(vol string, servers []int, extra ...string) (string, error) {
+	var args []string
+	for _, i := range servers {
+		args = append(args, "--volfile-server="+c.Nodes[i].Addr)
+	}
+	args = append(args, "--volfile-id="+vol)
+	return c.mountClient(vol, append(args, extra...))
+}
+
+// Volfile fetches vol's client volfile from node i's glusterd, for tests
+// that change it before mounting (MountVolfile).
+func (c *Cluster) Volfile(i int, vol string) (*volfile.File, error) {
+	u := fmt.Sprintf("http://%s/v1/volfile?id=%s", net.JoinHostPort(c.Nodes[i].Addr, strconv.Itoa(MgmtPort)), url.QueryEscape(vol))
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, fmt.Errorf("volfile %s: %w", vol, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("volfile %s: %s: %s", vol, resp.Status, bytes.TrimSpace(b))
+	}
+	return volfile.Parse(resp.Body)
+}
+
+// MountVolfile mounts the graph of f (glusterfs --volfile) with extra
+// glusterfs arguments, on a new directory under Root.
+func (c *Cluster) MountVolfile(f *volfile.File, extra ...string) (string, error) {
+	name := "volfile"
+	if top := f.Top(); top != nil {
+		name = top.Name
+	}
+	p := filepath.Join(c.Root, fmt.Sprintf("client-%s-%d.vol", name, time.Now().UnixNano()))
+	if err := os.WriteFile(p, []byte(f.String()), 0o644); err != nil {
+		return "", err
+	}
+	return c.mountClient(name, append([]string{"--volfile=" + p}, extra...))
+}
+
+// mountClient runs glusterfs with args plus a log file, a pid file and a
+// new mount point, which it returns once glusterfs says the mount answers.
+func (c *Cluster) mountClient(name string, args []string) (string, error) {
 	c.mu.Lock()
-	n := len(c.mounts)
-	mp := filepath.Join(c.Root, "mnt", fmt.Sprintf("%s-%d", vol, n))
+	mp := filepath.Join(c.Root, "mnt", fmt.Sprintf("%s-%d", name, len(c.mounts)))
 	c.mounts = append(c.mounts, mp)
 	c.mu.Unlock()
 	if err := os.MkdirAll(mp, 0o755); err != nil {
 		return "", err
 	}
-	var args []string
-	for _, i := range servers {
-		args = append(args, "--volfile-server="+c.Nodes[i].Addr)
-	}
-	args = append(args, "--volfile-id="+vol,
-		"--log-file="+filepath.Join(c.Root, "client-"+filepath.Base(mp)+".log"),
-		"--pid-file="+filepath.Join(c.Root, "client-"+filepath.Base(mp)+".pid"))
-	args = append(append(args, extra...), mp)
+	base := filepath.Join(c.Root, "client-"+filepath.Base(mp))
+	args = append(args, "--log-file="+base+".log", "--pid-file="+base+".pid", mp)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, filepath.Join(c.Bin, "glusterfs"), args...).CombinedOutput()
 	c.T.Logf("$ glusterfs %s\n%s", strings.Join(args, " "), out)
 	if err != nil {
-		return "", fmt.Errorf("mount %s: %w: %s", vol, err, bytes.TrimSpace(out))
+		return "", fmt.Errorf("glusterfs %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return mp, nil
 }
