@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,43 +24,6 @@ const (
 	xattrGFID     = "trusted.gfid"
 )
 
-// ValidateVolumeName applies the gluster CLI's rules for volume names.
-func ValidateVolumeName(name string) error {
-	switch name {
-	case "volume", "type", "help", "subvolumes", "option", "end-volume", "all", "volume_not_in_ring",
-		"description", "force", "snap-max-hard-limit", "snap-max-soft-limit", "auto-delete", "activate-on-create":
-		return api.Errorf("\"%s\" cannot be the name of a volume.", name)
-	}
-	if name == "" || strings.HasPrefix(name, "-") {
-		return api.Errorf("Invalid volume name %q", name)
-	}
-	if strings.Contains(name, "/") {
-		return api.Errorf("Volume name should not contain \"/\" character.")
-	}
-	if len(name) > 64 {
-		return api.Errorf("Volume name exceeds 64 characters.")
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return api.Errorf("Volume name should not contain \"%c\" character. Volume names can only contain alphanumeric, '-' and '_' characters.", c)
-		}
-	}
-	return nil
-}
-
-// ParseBrick splits HOST:/PATH and applies the CLI's checks.
-func ParseBrick(s string) (host, path string, err error) {
-	i := strings.LastIndexByte(s, ':')
-	if i <= 0 || i+1 >= len(s) || s[i+1] != '/' {
-		return "", "", api.Errorf("Wrong brick type: %s, use <HOSTNAME>:<export-dir-abs-path>", s)
-	}
-	host, path = s[:i], filepath.Clean(s[i+1:])
-	if host == "localhost" || host == "127.0.0.1" || strings.HasPrefix(host, "0.") && net.ParseIP(host) != nil {
-		return "", "", api.Errorf("Please provide a valid hostname/ip other than localhost, 127.0.0.1 or loopback address (0.0.0.0 to 0.255.255.255).")
-	}
-	return host, path, nil
-}
-
 // createVolume runs "volume create": parse and check, let every brick's
 // node check its directories, commit the volume, then have the nodes
 // create the directories and stamp the volume id.
@@ -69,7 +31,7 @@ func (g *Glusterd) createVolume(ctx context.Context, req api.CreateRequest) (api
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
 	var msg api.Message
-	if err := ValidateVolumeName(req.Name); err != nil {
+	if err := api.ValidateVolumeName(req.Name); err != nil {
 		return msg, err
 	}
 	v := &store.Volume{
@@ -92,7 +54,7 @@ func (g *Glusterd) createVolume(ctx context.Context, req api.CreateRequest) (api
 	}
 	seen := map[string]bool{}
 	for _, s := range req.Bricks {
-		host, path, err := ParseBrick(s)
+		host, path, err := api.ParseBrick(s)
 		if err != nil {
 			return msg, err
 		}
