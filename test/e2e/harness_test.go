@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"net"
@@ -16,16 +15,19 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
+
+	"github.com/gluster-go/gluster-go/test/cluster"
 )
 
 // startupWait bounds how long a process may take to come up before the test
 // gives up on it. It is a hang guard, not a performance check.
 const startupWait = 60 * time.Second
 
-// harness builds the binaries once per test run and starts bricks and
-// mounts, each stopped and unmounted when the test that started it ends.
+// harness starts bricks and mounts from the binaries test/cluster builds
+// once per run, each stopped and unmounted when the test that started it
+// ends. It runs glusterfsd without glusterd, from volfiles it writes.
 type harness struct {
-	bin  string // directory holding glusterfsd and glusterfs
+	bin  string // directory holding the binaries
 	work string // everything else; searchable by every user
 }
 
@@ -34,18 +36,7 @@ func newHarness(t *testing.T) *harness {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for FUSE mounts")
 	}
-	h := &harness{work: searchableTempDir(t)}
-	h.bin = filepath.Join(h.work, "bin")
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	cmd := exec.Command("go", "build", "-o", h.bin+"/", "./cmd/glusterfsd", "./cmd/glusterfs")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return h
+	return &harness{bin: cluster.Build(t), work: searchableTempDir(t)}
 }
 
 // searchableTempDir returns a temp dir that other users can reach, so that
@@ -209,7 +200,7 @@ func (h *harness) mountForeground(t *testing.T, volfile, dir string) *mount {
 		}
 	})
 	deadline := time.Now().Add(startupWait)
-	for !m.mounted(t) {
+	for !m.mounted() {
 		if !processAlive(m.pid) || time.Now().After(deadline) {
 			dumpLog(t, m.log)
 			dumpLog(t, m.log+".out")
@@ -242,9 +233,10 @@ func (h *harness) newMount(t *testing.T, dir string) *mount {
 			dumpLog(t, m.log)
 			dumpLog(t, m.log+".out")
 		}
-		for m.mounted(t) {
-			if err := unix.Unmount(m.dir, unix.MNT_DETACH); err != nil {
-				t.Errorf("unmount %s: %v", m.dir, err)
+		// A dead mount may lie under a live one: unmount all of them.
+		for i := 0; i < 4 && m.mounted(); i++ {
+			if err := cluster.Unmount(m.dir); err != nil {
+				t.Error(err)
 				break
 			}
 		}
@@ -255,18 +247,14 @@ func (h *harness) newMount(t *testing.T, dir string) *mount {
 	return m
 }
 
-// mounted reports whether a FUSE glusterfs mount sits on m.dir.
-func (m *mount) mounted(t *testing.T) bool {
-	t.Helper()
-	return len(mountsAt(t, m.dir)) > 0
-}
+func (m *mount) mounted() bool { return cluster.Mounted(m.dir) }
 
 // checkMounted checks the mount table entry and that the mount answers.
 func (m *mount) checkMounted(t *testing.T) {
 	t.Helper()
-	types := mountsAt(t, m.dir)
-	if len(types) != 1 || types[0] != "fuse.glusterfs" {
-		t.Fatalf("mounts on %s: %q, want one fuse.glusterfs", m.dir, types)
+	out, err := exec.Command("findmnt", "-n", "-o", "FSTYPE", "--mountpoint", m.dir).CombinedOutput()
+	if types := strings.Fields(string(out)); err != nil || len(types) != 1 || types[0] != "fuse.glusterfs" {
+		t.Fatalf("mounts on %s: %q (%v), want one fuse.glusterfs", m.dir, out, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(m.dir, &st); err != nil {
@@ -274,57 +262,13 @@ func (m *mount) checkMounted(t *testing.T) {
 	}
 }
 
-// mountsAt lists the file system types mounted on dir, bottom first.
-func mountsAt(t *testing.T, dir string) []string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	must(t, err)
-	defer f.Close()
-	var types []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE SUPEROPTS
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 || unescapeMount(fields[4]) != dir {
-			continue
-		}
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) {
-				types = append(types, fields[i+1])
-				break
-			}
-		}
-	}
-	must(t, sc.Err())
-	return types
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // waitGone waits until the process exits and the mount is gone.
 func (m *mount) waitGone(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(startupWait)
-	for processAlive(m.pid) || m.mounted(t) {
+	for processAlive(m.pid) || m.mounted() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after unmounting %s: client alive %v, mounted %v", m.dir, processAlive(m.pid), m.mounted(t))
+			t.Fatalf("after unmounting %s: client alive %v, mounted %v", m.dir, processAlive(m.pid), m.mounted())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
