@@ -102,16 +102,16 @@ var built = sync.OnceValue(func() buildResult {
 })
 
 // Build builds (once per process) all of cmd/... and returns the directory
-// holding the binaries; with $GLUSTER_BIN set it uses that directory. It
-// skips the test when a command the harness needs does not exist yet, and
-// fails it when one does not compile.
-func Build(t testing.TB) string {
+// holding the binaries; with $GLUSTER_BIN set it uses that directory. Of
+// the binaries named in need, it skips the test when one's command does
+// not exist yet and fails it when one does not compile.
+func Build(t testing.TB, need ...string) string {
 	t.Helper()
 	r := built()
 	if r.fatal != nil {
 		t.Fatal(r.fatal)
 	}
-	for _, b := range binaries() {
+	for _, b := range need {
 		if !r.hasCmd[b] {
 			t.Skipf("cmd/%s does not exist yet", b)
 		}
@@ -174,7 +174,7 @@ func New(t testing.TB, n int, opts ...Option) *Cluster {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
-	bin := Build(t)
+	bin := Build(t, binaries()...)
 	lockPort(t)
 	c := &Cluster{T: t, Bin: bin, Root: t.TempDir()}
 	for _, o := range opts {
