@@ -508,6 +508,26 @@ func Mounted(mp string) bool {
 	return false
 }
 
+// MountInfo returns the file system type and source of the mount at mp
+// (e.g. "fuse.glusterfs", "127.0.0.2:/gv0").
+func MountInfo(mp string) (fstype, source string, ok bool) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+		pre, post, found := strings.Cut(sc.Text(), " - ")
+		fields, rest := strings.Fields(pre), strings.Fields(post)
+		if found && len(fields) > 4 && len(rest) > 1 && unescape(fields[4]) == mp {
+			fstype, source, ok = rest[0], unescape(rest[1]), true
+		}
+	}
+	return fstype, source, ok
+}
+
 // unescape undoes mountinfo's octal escapes (\040 for a space).
 func unescape(s string) string {
 	if !strings.Contains(s, "\\") {

@@ -110,3 +110,10 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestMountInfo(t *testing.T) {
+	typ, _, ok := MountInfo("/proc")
+	if !ok || typ != "proc" {
+		t.Errorf("MountInfo(/proc) = %q, %v", typ, ok)
+	}
+}
