@@ -81,16 +81,15 @@ func New(a *graph.Args) (fop.Layer, error) {
 		}
 		volID = &g
 	}
-	log := a.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return Open(dir, volID, cacheSize, log)
+	return Open(dir, volID, cacheSize, a.Logger)
 }
 
 // Open opens the brick at dir (New without a volfile). volID nil skips the
-// volume-id check.
+// volume-id check; log may be nil.
 func Open(dir string, volID *fop.GFID, cacheSize int, log *slog.Logger) (*Posix, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	groups, err := unix.Getgroups()
 	if err != nil {
 		return nil, fmt.Errorf("storage/posix: getgroups: %w", err)
