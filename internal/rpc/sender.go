@@ -86,11 +86,15 @@ func (s *sender) run() {
 	var iov net.Buffers
 	for {
 		s.mu.Lock()
+		// Double buffering: producers fill one slice while this loop
+		// writes the other; spare is never the slice in s.queue.
 		q := s.queue
 		s.queue = spare[:0]
+		spare = nil
 		closed := s.closed
 		s.mu.Unlock()
 		if len(q) == 0 {
+			spare = q
 			if closed {
 				return
 			}
