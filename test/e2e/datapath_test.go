@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
 	"github.com/gluster-go/gluster-go/test/posixtest"
@@ -88,6 +89,36 @@ func TestDatapath(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(m.dir, "after"), []byte("x"), 0o644); err != nil {
 			t.Errorf("write through the new mount: %v", err)
 		}
+	})
+}
+
+// TestDatapathLocal runs the POSIX suite on a client whose graph has the
+// brick's storage layers directly under FUSE, without the network. A test
+// that fails in TestDatapath but passes here points at the protocol layers.
+func TestDatapathLocal(t *testing.T) {
+	h := newHarness(t)
+	brick := mkdir(t, h.work, "localbrick")
+	volfile := filepath.Join(h.work, "local.vol")
+	writeVolfile(t, volfile, `volume local-posix
+    type storage/posix
+    option directory `+brick+`
+    option volume-id `+uuid.NewString()+`
+end-volume
+
+volume local-locks
+    type features/locks
+    subvolumes local-posix
+end-volume
+`)
+	m := h.mountDaemon(t, volfile, "")
+	cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
+	if testing.Short() {
+		cfg.ReaddirEntries = 5000
+	}
+	t.Run("Root", func(t *testing.T) { posixtest.Run(t, mkdir(t, m.dir, "root"), cfg) })
+	t.Run("User", func(t *testing.T) { posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg) })
+	t.Run("InternalXattrsHidden", func(t *testing.T) {
+		posixtest.InternalXattrsHidden(t, mkdir(t, m.dir, "internal"))
 	})
 }
 
