@@ -82,7 +82,11 @@ func (g *Glusterd) routes() http.Handler {
 		g.opMu.Lock()
 		defer g.opMu.Unlock()
 		g.log.Info("leaving the pool; starting a pool of our own")
-		return nil, g.store.Reset(true)
+		if err := g.store.Reset(true); err != nil {
+			return nil, err
+		}
+		g.waitSettled(ctx)
+		return nil, nil
 	}))
 	m.HandleFunc("POST /v1/internal/bricks-check", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
 		return nil, g.checkLocalBricks(req.Volume, req.Force)
