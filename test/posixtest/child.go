@@ -259,17 +259,21 @@ func holdLock(t *testing.T, path string, start, n int64, typ string) (pid int, r
 		t.Fatal(err)
 	}
 	done := false
-	release = func() {
+	stop := func() error {
 		if done {
-			return
+			return nil
 		}
 		done = true
 		stdin.Close()
-		if err := cmd.Wait(); err != nil {
+		return cmd.Wait()
+	}
+	release = func() {
+		if err := stop(); err != nil {
 			t.Errorf("lock holder: %v", err)
 		}
 	}
-	t.Cleanup(release)
+	// A test that failed before release leaves the holder to the context.
+	t.Cleanup(func() { stop() })
 	line, _ := bufio.NewReader(stdout).ReadString('\n')
 	val, opErr, ok := parseResult(line)
 	if !ok || opErr != nil {

@@ -5,9 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// hangGuard bounds waits that only a broken file system would not end, so
+// that the test fails and cleans up instead of hanging. It is not a
+// performance limit.
+const hangGuard = time.Minute
 
 func setlk(fd uintptr, cmd int, typ int16, start, n int64) error {
 	lk := unix.Flock_t{Type: typ, Whence: 0, Start: start, Len: n}
@@ -109,7 +115,12 @@ func FcntlLockWait(t *testing.T, dir string) {
 	default:
 	}
 	release()
-	wantErrno(t, "F_SETLKW after release", <-done, 0)
+	select {
+	case err := <-done:
+		wantErrno(t, "F_SETLKW after release", err, 0)
+	case <-time.After(hangGuard):
+		t.Fatalf("F_SETLKW still waits %v after the holder exited", hangGuard)
+	}
 	lk := getlk(t, fh.Fd(), unix.F_WRLCK, 0, 0)
 	if lk.Type != unix.F_UNLCK {
 		t.Errorf("F_GETLK by the holder itself = type %d, want F_UNLCK", lk.Type)
