@@ -180,10 +180,11 @@ func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.
 }
 
 // clearStale lazily unmounts what a crashed client left behind: a FUSE
-// mount whose server is gone answers every call with ENOTCONN.
+// mount whose server is gone answers every call with ENOTCONN. statfs
+// asks, where stat may be answered from the kernel's attribute cache.
 func clearStale(mnt string, log *slog.Logger) error {
-	_, err := os.Stat(mnt)
-	if !errors.Is(err, syscall.ENOTCONN) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(mnt, &st); !errors.Is(err, syscall.ENOTCONN) {
 		return nil
 	}
 	log.Warn("mount point is a dead mount, detaching it", "mountpoint", mnt)
