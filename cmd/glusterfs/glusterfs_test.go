@@ -152,6 +152,12 @@ func TestDaemonMountAndSIGTERM(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(s.brick, "hello")); err != nil || string(got) != "world" {
 		t.Errorf("on the brick: %q %v", got, err)
 	}
+	// tar and cp open with O_NOFOLLOW.
+	fd, err := unix.Open(filepath.Join(s.mnt, "hello"), unix.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		t.Fatalf("open O_NOFOLLOW: %v", err)
+	}
+	unix.Close(fd)
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

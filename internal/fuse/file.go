@@ -1,6 +1,8 @@
 package fuse
 
 import (
+	"syscall"
+
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
 
@@ -32,8 +34,12 @@ func (fs *FS) Open(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.S
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
-	fd := fop.NewFD(n.gfid, in.Flags)
-	if err := fs.top.Open(fs.ctx(&in.InHeader, 0), loc, in.Flags, fd); err != nil {
+	// The kernel has resolved the path and applied O_NOFOLLOW, O_CREAT
+	// and O_EXCL already; below they could only misfire (O_NOFOLLOW on a
+	// brick's handle path).
+	flags := in.Flags &^ (syscall.O_NOFOLLOW | syscall.O_CREAT | syscall.O_EXCL | syscall.O_NOCTTY)
+	fd := fop.NewFD(n.gfid, flags)
+	if err := fs.top.Open(fs.ctx(&in.InHeader, 0), loc, flags, fd); err != nil {
 		return fs.status("open", loc, err)
 	}
 	out.Fh = fs.addHandle(fd)

@@ -37,10 +37,14 @@ func (v *Volume) Create(name string) (*File, error) {
 // when it creates the file, permissions perm.
 func (v *Volume) OpenFile(name string, flag int, perm fs.FileMode) (*File, error) {
 	ctx := v.ctx()
-	flags := uint32(flag)
+	// Resolution below applies O_NOFOLLOW; the layers get an object, not
+	// a path, to open.
+	flags := uint32(flag) &^ syscall.O_NOFOLLOW
 	for {
-		loc, a, err := v.resolve(ctx, name, true)
+		loc, a, err := v.resolve(ctx, name, flag&syscall.O_NOFOLLOW == 0)
 		switch {
+		case err == nil && a.Type() == syscall.S_IFLNK:
+			return nil, pathErr("open", name, syscall.ELOOP)
 		case err == nil && flag&syscall.O_CREAT != 0 && flag&syscall.O_EXCL != 0:
 			return nil, pathErr("open", name, syscall.EEXIST)
 		case err == nil:

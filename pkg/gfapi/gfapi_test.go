@@ -200,6 +200,17 @@ func TestOpenFileFlags(t *testing.T) {
 	if fi, _ := v.Stat("/log"); fi.Size() != 0 {
 		t.Errorf("O_TRUNC left %d bytes", fi.Size())
 	}
+	nf, err := v.OpenFile("/log", os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		t.Fatalf("O_NOFOLLOW on a file: %v", err)
+	}
+	nf.Close()
+	if err := v.Symlink("log", "/sym"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenFile("/sym", os.O_RDONLY|syscall.O_NOFOLLOW, 0); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("O_NOFOLLOW on a symlink: %v", err)
+	}
 	if _, err := v.OpenFile("/log/x", os.O_RDWR|os.O_CREATE, 0o644); !errors.Is(err, syscall.ENOTDIR) {
 		t.Errorf("create under a file: %v", err)
 	}
