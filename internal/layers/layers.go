@@ -6,6 +6,7 @@ package layers
 import (
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
 	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
@@ -19,5 +20,6 @@ func Registry() graph.Registry {
 		protoclient.Type: protoclient.New,
 		protoserver.Type: protoserver.New,
 		posix.Type:       posix.New,
+		locks.Type:       locks.New,
 	}
 }

@@ -1,0 +1,281 @@
+// Package locks is the features/locks layer of the brick graph, above
+// storage/posix (protocol/server -> io-stats -> features/locks ->
+// storage/posix). It keeps, in memory, the byte-range locks applications
+// take with fcntl(2) (Lk), and the internal inode and entry locks that
+// cluster layers (replicate, distribute) take to serialize their work on a
+// brick (Inodelk, Entrylk, named by domain). None of these calls reach
+// posix.
+//
+// A lock belongs to (Caller.Client, Caller.LkOwner). When a client's
+// connection goes, protocol/server calls ForgetClient and its locks are
+// released; Flush releases the caller's POSIX locks on the file, as
+// close(2) does.
+package locks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"syscall"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+)
+
+// Type is the volfile type of this layer.
+const Type = "features/locks"
+
+type tableKey struct {
+	g      fop.GFID
+	kind   kind
+	domain string
+}
+
+// Locks is the features/locks layer.
+type Locks struct {
+	fop.Base
+	mu     sync.Mutex
+	tables map[tableKey]*table
+}
+
+var (
+	_ fop.Layer           = (*Locks)(nil)
+	_ fop.ClientForgetter = (*Locks)(nil)
+)
+
+// New builds the layer over its single child.
+func New(a *graph.Args) (fop.Layer, error) {
+	if len(a.Children) != 1 {
+		return nil, errors.New("features/locks: needs exactly one subvolume")
+	}
+	return NewLayer(a.Children[0]), nil
+}
+
+// NewLayer returns the layer over next.
+func NewLayer(next fop.Layer) *Locks {
+	return &Locks{Base: fop.Base{Next: next}, tables: make(map[tableKey]*table)}
+}
+
+// table returns the table of key, creating it. l.mu is held.
+func (l *Locks) table(key tableKey) *table {
+	t := l.tables[key]
+	if t == nil {
+		t = &table{kind: key.kind}
+		l.tables[key] = t
+	}
+	return t
+}
+
+// gc forgets an empty table. l.mu is held.
+func (l *Locks) gc(key tableKey, t *table) {
+	if t.empty() && l.tables[key] == t {
+		delete(l.tables, key)
+	}
+}
+
+// ownerOf is the caller's lock owner; an in-process caller that set no
+// LkOwner may name one in the request.
+func ownerOf(ctx context.Context, fl *fop.Flock) owner {
+	c := fop.CallerFrom(ctx)
+	o := owner{client: c.Client, lkOwner: c.LkOwner}
+	if o.lkOwner == 0 && fl != nil {
+		o.lkOwner = fl.Owner
+	}
+	return o
+}
+
+// rangeOf converts struct flock's start and length (0 = to the end,
+// negative = before start) to an inclusive range.
+func rangeOf(fl *fop.Flock) (start, end int64, err error) {
+	start, n := fl.Start, fl.Len
+	if n < 0 {
+		start, n = start+n, -n
+	}
+	if start < 0 {
+		return 0, 0, syscall.EINVAL
+	}
+	if n == 0 || start > math.MaxInt64-n+1 {
+		return start, math.MaxInt64, nil
+	}
+	return start, start + n - 1, nil
+}
+
+// flockOf describes a held lock in struct flock terms.
+func flockOf(h *lock) fop.Flock {
+	n := int64(0)
+	if h.end != math.MaxInt64 {
+		n = h.end - h.start + 1
+	}
+	return fop.Flock{Type: h.typ, Start: h.start, Len: n, PID: h.pid, Owner: h.owner.lkOwner, Client: h.owner.client}
+}
+
+// lock runs a GetLk, SetLk or SetLkW on the table of key.
+func (l *Locks) lock(ctx context.Context, key tableKey, cmd int, fl *fop.Flock) (fop.Flock, error) {
+	start, end, err := rangeOf(fl)
+	if err != nil {
+		return fop.Flock{}, err
+	}
+	req := lock{owner: ownerOf(ctx, fl), typ: fl.Type, start: start, end: end, pid: fl.PID}
+	switch fl.Type {
+	case syscall.F_RDLCK, syscall.F_WRLCK, syscall.F_UNLCK:
+	default:
+		return fop.Flock{}, syscall.EINVAL
+	}
+	l.mu.Lock()
+	t := l.table(key)
+	switch cmd {
+	case fop.GetLk:
+		defer l.mu.Unlock()
+		defer l.gc(key, t)
+		if c := t.conflicting(&req); c != nil {
+			return flockOf(c), nil
+		}
+		out := *fl
+		out.Type = syscall.F_UNLCK
+		return out, nil
+	case fop.SetLk, fop.SetLkW:
+	default:
+		l.gc(key, t)
+		l.mu.Unlock()
+		return fop.Flock{}, syscall.EINVAL
+	}
+	if fl.Type == syscall.F_UNLCK {
+		defer l.mu.Unlock()
+		if t.kind == posixKind {
+			t.apply(req)
+		} else if !t.remove(&req) {
+			l.gc(key, t)
+			return fop.Flock{}, syscall.EINVAL
+		}
+		t.grant()
+		l.gc(key, t)
+		return *fl, nil
+	}
+	if t.conflicting(&req) == nil {
+		t.apply(req)
+		t.grant() // a downgrade may free others
+		l.mu.Unlock()
+		return *fl, nil
+	}
+	if cmd == fop.SetLk {
+		l.gc(key, t)
+		l.mu.Unlock()
+		return fop.Flock{}, syscall.EAGAIN
+	}
+	w := &waiter{lk: req, done: make(chan struct{})}
+	t.queue = append(t.queue, w)
+	l.mu.Unlock()
+	if err := l.wait(ctx, key, t, w); err != nil {
+		return fop.Flock{}, err
+	}
+	return *fl, nil
+}
+
+// Lk is fcntl(2) locking for the caller's lock owner.
+func (l *Locks) Lk(ctx context.Context, fd *fop.FD, cmd int, lock *fop.Flock) (fop.Flock, error) {
+	out, err := l.lock(ctx, tableKey{g: fd.GFID, kind: posixKind}, cmd, lock)
+	if err != nil {
+		return out, fmt.Errorf("lk <%s>: %w", fd.GFID, err)
+	}
+	return out, nil
+}
+
+// Flush releases the caller's POSIX locks on the file (close(2)
+// semantics) and passes the flush on.
+func (l *Locks) Flush(ctx context.Context, fd *fop.FD) error {
+	key := tableKey{g: fd.GFID, kind: posixKind}
+	l.mu.Lock()
+	if t := l.tables[key]; t != nil {
+		t.apply(lock{owner: ownerOf(ctx, nil), typ: syscall.F_UNLCK, start: 0, end: math.MaxInt64})
+		t.grant()
+		l.gc(key, t)
+	}
+	l.mu.Unlock()
+	return l.Next.Flush(ctx, fd)
+}
+
+// Inodelk takes or releases an internal byte-range lock on loc in domain.
+func (l *Locks) Inodelk(ctx context.Context, domain string, loc *fop.Loc, cmd int, lock *fop.Flock) error {
+	if _, err := l.lock(ctx, tableKey{g: loc.GFID, kind: inodeKind, domain: domain}, cmd, lock); err != nil {
+		return fmt.Errorf("inodelk %s <%s> %s: %w", domain, loc.GFID, loc.Path, err)
+	}
+	return nil
+}
+
+// Finodelk is Inodelk on an open FD.
+func (l *Locks) Finodelk(ctx context.Context, domain string, fd *fop.FD, cmd int, lock *fop.Flock) error {
+	if _, err := l.lock(ctx, tableKey{g: fd.GFID, kind: inodeKind, domain: domain}, cmd, lock); err != nil {
+		return fmt.Errorf("finodelk %s <%s>: %w", domain, fd.GFID, err)
+	}
+	return nil
+}
+
+// Entrylk takes or releases an internal lock on the entry name of the
+// directory loc ("" = the whole directory) in domain.
+func (l *Locks) Entrylk(ctx context.Context, domain string, loc *fop.Loc, name string, cmd fop.EntrylkCmd, typ fop.EntrylkType) error {
+	if err := l.entrylk(ctx, domain, loc.GFID, name, cmd, typ); err != nil {
+		return fmt.Errorf("entrylk %s <%s>/%s: %w", domain, loc.GFID, name, err)
+	}
+	return nil
+}
+
+// Fentrylk is Entrylk on an open directory.
+func (l *Locks) Fentrylk(ctx context.Context, domain string, fd *fop.FD, name string, cmd fop.EntrylkCmd, typ fop.EntrylkType) error {
+	if err := l.entrylk(ctx, domain, fd.GFID, name, cmd, typ); err != nil {
+		return fmt.Errorf("fentrylk %s <%s>/%s: %w", domain, fd.GFID, name, err)
+	}
+	return nil
+}
+
+func (l *Locks) entrylk(ctx context.Context, domain string, g fop.GFID, name string, cmd fop.EntrylkCmd, typ fop.EntrylkType) error {
+	req := lock{owner: ownerOf(ctx, nil), typ: syscall.F_RDLCK, name: name}
+	if typ == fop.EntryWrLck {
+		req.typ = syscall.F_WRLCK
+	}
+	key := tableKey{g: g, kind: entryKind, domain: domain}
+	l.mu.Lock()
+	t := l.table(key)
+	switch cmd {
+	case fop.EntryUnlock:
+		defer l.mu.Unlock()
+		ok := t.remove(&req)
+		t.grant()
+		l.gc(key, t)
+		if !ok {
+			return syscall.EINVAL
+		}
+		return nil
+	case fop.EntryLock, fop.EntryLockNB:
+	default:
+		l.gc(key, t)
+		l.mu.Unlock()
+		return syscall.EINVAL
+	}
+	if t.conflicting(&req) == nil {
+		t.apply(req)
+		l.mu.Unlock()
+		return nil
+	}
+	if cmd == fop.EntryLockNB {
+		l.mu.Unlock()
+		return syscall.EAGAIN
+	}
+	w := &waiter{lk: req, done: make(chan struct{})}
+	t.queue = append(t.queue, w)
+	l.mu.Unlock()
+	return l.wait(ctx, key, t, w)
+}
+
+// ForgetClient releases every lock and pending request of a client whose
+// connection is gone, then tells the layers below.
+func (l *Locks) ForgetClient(client string) {
+	l.mu.Lock()
+	for key, t := range l.tables {
+		t.forget(client)
+		l.gc(key, t)
+	}
+	l.mu.Unlock()
+	l.Base.ForgetClient(client)
+}
