@@ -103,10 +103,18 @@ var ops = []op{
 	{"fsetattr", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Fsetattr(ctx, fd, &fop.SetAttr{Valid: fop.SetUID, UID: 9}))
 	}},
-	{"truncate", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Truncate(ctx, &locF, 1<<33)) }},
-	{"ftruncate", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Ftruncate(ctx, fd, 7)) }},
-	{"access", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Access(ctx, &locF, 4)) }},
-	{"readlink", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Readlink(ctx, &locF)) }},
+	{"truncate", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Truncate(ctx, &locF, 1<<33))
+	}},
+	{"ftruncate", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Ftruncate(ctx, fd, 7))
+	}},
+	{"access", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r0(l.Access(ctx, &locF, 4))
+	}},
+	{"readlink", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Readlink(ctx, &locF))
+	}},
 	{"mknod", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r2(l.Mknod(ctx, &locN, syscall.S_IFIFO|0o644, 0o22, 0x801, xdata))
 	}},
@@ -116,8 +124,12 @@ var ops = []op{
 	{"symlink", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r2(l.Symlink(ctx, &locN, "../f", 0o22, xdata))
 	}},
-	{"link", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r2(l.Link(ctx, &locF, &locN)) }},
-	{"unlink", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Unlink(ctx, &locF)) }},
+	{"link", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r2(l.Link(ctx, &locF, &locN))
+	}},
+	{"unlink", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Unlink(ctx, &locF))
+	}},
 	{"rmdir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Rmdir(ctx, &locD)) }},
 	{"rename", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r3(l.Rename(ctx, &locF, &locN, 1))
@@ -131,19 +143,27 @@ var ops = []op{
 		return []any{n, buf[:n]}, err
 	}},
 	{"flush", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Flush(ctx, fd)) }},
-	{"fsync", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Fsync(ctx, fd, true)) }},
+	{"fsync", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Fsync(ctx, fd, true))
+	}},
 	{"readdir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Readdir(ctx, dfd, 0, 10, false, nil))
 	}},
 	{"readdirp", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Readdir(ctx, dfd, 1, 100, true, fop.Dict{"trusted.x": nil}))
 	}},
-	{"fsyncdir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Fsyncdir(ctx, dfd, false)) }},
-	{"statfs", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Statfs(ctx, &locD)) }},
+	{"fsyncdir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r0(l.Fsyncdir(ctx, dfd, false))
+	}},
+	{"statfs", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Statfs(ctx, &locD))
+	}},
 	{"getxattr", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Getxattr(ctx, &locF, "trusted.x"))
 	}},
-	{"fgetxattr", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Fgetxattr(ctx, fd, "")) }},
+	{"fgetxattr", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Fgetxattr(ctx, fd, ""))
+	}},
 	{"setxattr", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r0(l.Setxattr(ctx, &locF, xdata, 1))
 	}},
@@ -162,7 +182,9 @@ var ops = []op{
 	{"fxattrop", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Fxattrop(ctx, fd, fop.XattropAddArray64, fop.Dict{"trusted.afr.dirty": make([]byte, 24)}))
 	}},
-	{"lk", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Lk(ctx, fd, fop.GetLk, &lock)) }},
+	{"lk", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Lk(ctx, fd, fop.GetLk, &lock))
+	}},
 	{"inodelk", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r0(l.Inodelk(ctx, "v-replicate-0", &locF, fop.SetLkW, &lock))
 	}},
@@ -178,9 +200,15 @@ var ops = []op{
 	{"fallocate", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Fallocate(ctx, fd, 1, 4096, 8192))
 	}},
-	{"discard", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Discard(ctx, fd, 0, 4096)) }},
-	{"zerofill", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Zerofill(ctx, fd, 10, 20)) }},
-	{"seek", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r1(l.Seek(ctx, fd, 100, 3)) }},
+	{"discard", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Discard(ctx, fd, 0, 4096))
+	}},
+	{"zerofill", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Zerofill(ctx, fd, 10, 20))
+	}},
+	{"seek", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r1(l.Seek(ctx, fd, 100, 3))
+	}},
 	{"rchecksum", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return rck(l.Rchecksum(ctx, fd, 0, 128<<10))
 	}},
@@ -193,7 +221,9 @@ var ops = []op{
 		return []any{obj, parent}, err
 	}},
 	{"release", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Release(ctx, fd)) }},
-	{"releasedir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Releasedir(ctx, dfd)) }},
+	{"releasedir", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		return r0(l.Releasedir(ctx, dfd))
+	}},
 }
 
 type outcome struct {
