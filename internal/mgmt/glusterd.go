@@ -129,13 +129,15 @@ func (g *Glusterd) advertiseIP() string {
 func (g *Glusterd) Serve(ctx context.Context, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go g.ensureSelf(ctx)
+	go g.peers.run(ctx)
+	g.bricks.restoreLocal(ctx)
+	// Requests wait in the listen backlog until the pool state is here,
+	// so the first command after a (re)start sees it.
+	g.waitSettled(ctx)
+	go g.bricks.reconcileLoop(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- g.srv.Serve(g.ln) }()
-	g.bricks.restoreLocal(ctx)
-	go g.ensureSelf(ctx)
-	go g.bricks.reconcileLoop(ctx)
-	go g.peers.run(ctx)
-	g.waitSettled(ctx)
 	g.log.Info("glusterd serving", "address", g.ln.Addr().String(), "uuid", g.uuid, "hostname", g.hostname)
 	if ready != nil {
 		ready()
@@ -280,3 +282,6 @@ func (g *Glusterd) onLeader(ctx context.Context, path string, in, out any, local
 	}
 	return g.peerClient(host, 60*time.Second).Call(ctx, "POST", path, in, out)
 }
+
+// State returns this node's copy of the pool configuration.
+func (g *Glusterd) State() *store.State { return g.store.State() }

@@ -76,6 +76,9 @@ func (g *Glusterd) createVolume(ctx context.Context, req api.CreateRequest) (api
 			return msg, err
 		}
 	}
+	if err := st.CheckNewVolume(v); err != nil {
+		return msg, api.Errorf("%v", err)
+	}
 	// Stage: every node checks its bricks; nothing is changed yet.
 	if err := g.onBrickNodes(ctx, st, v, "/v1/internal/bricks-check", api.BricksRequest{Volume: v, Force: req.Force}); err != nil {
 		return msg, err

@@ -232,10 +232,7 @@ func (s *State) Apply(c *Command) error {
 		if v == nil || v.Name == "" {
 			return errors.New("create-volume: no volume")
 		}
-		if _, ok := s.Volumes[v.Name]; ok {
-			return fmt.Errorf("Volume %s already exists", v.Name)
-		}
-		if err := s.checkNewBricks(v); err != nil {
+		if err := s.CheckNewVolume(v); err != nil {
 			return err
 		}
 		nv := *v
@@ -306,9 +303,13 @@ func (s *State) Apply(c *Command) error {
 	return nil
 }
 
-// checkNewBricks refuses bricks on hosts outside the pool and bricks that
-// are, contain or sit inside a brick of any volume on the same host.
-func (s *State) checkNewBricks(v *Volume) error {
+// CheckNewVolume refuses a volume whose name is taken, bricks on hosts
+// outside the pool and bricks that are, contain or sit inside a brick of
+// any volume on the same host.
+func (s *State) CheckNewVolume(v *Volume) error {
+	if _, ok := s.Volumes[v.Name]; ok {
+		return fmt.Errorf("Volume %s already exists", v.Name)
+	}
 	for i, b := range v.Bricks {
 		if _, ok := s.Peer(b.PeerID); !ok {
 			return fmt.Errorf("Host %s is not in 'Peer in Cluster' state", b.Host)
