@@ -42,4 +42,3 @@ func ParseBrick(s string) (host, path string, err error) {
 	}
 	return host, path, nil
 }
-
