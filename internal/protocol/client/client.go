@@ -280,9 +280,6 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
-	}
 	conn, err := rpc.Handshake(ctx, nc, &c.hello, rpc.ClientOptions{
 		PingTimeout: time.Duration(c.ping.Load()),
 		Pool:        c.pool,

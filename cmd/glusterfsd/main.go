@@ -1,0 +1,108 @@
+// Command glusterfsd is the brick process: it serves one brick, described
+// by a brick volfile, to clients on the brick port.
+//
+//	glusterfsd -f BRICK.vol --brick-port 49152 [--listen-host ADDR] [-p PIDFILE] [-l LOGFILE]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gluster-go/gluster-go/internal/brickd"
+	"github.com/gluster-go/gluster-go/internal/layers"
+)
+
+func main() {
+	if err := newCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "glusterfsd:", err)
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	var (
+		cfg               brickd.Config
+		logFile, logLevel string
+	)
+	cmd := &cobra.Command{
+		Use:           "glusterfsd -f VOLFILE [flags]",
+		Short:         "serve one brick of a volume",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Volfile == "" {
+				return fmt.Errorf("no volfile (-f)")
+			}
+			log, closeLog, err := openLog(logFile, logLevel, cfg.BrickName)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			if err := brickd.Run(ctx, cfg, layers.Registry(), log, nil); err != nil {
+				log.Error("exiting", "err", err)
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&cfg.Volfile, "volfile", "f", "", "brick volfile")
+	f.IntVar(&cfg.Port, "brick-port", 0, "port to serve the brick on (default: the volfile's listen-port, else any)")
+	f.StringVar(&cfg.ListenHost, "listen-host", "", "address to listen on (default all)")
+	f.StringVarP(&cfg.PidFile, "pid-file", "p", "", "write the process id here")
+	f.StringVar(&cfg.BrickName, "brick-name", "", "brick path, for logs")
+	f.StringVarP(&logFile, "log-file", "l", "", "log file, - for stderr (default "+brickd.DefaultLogDir+"/BRICK-PATH.log)")
+	f.StringVarP(&logLevel, "log-level", "L", "INFO", "DEBUG, INFO, WARNING, ERROR or NONE")
+	// glusterd supervises bricks, so glusterfsd always stays in the
+	// foreground; -N is accepted as GlusterFS's glusterfsd takes it.
+	f.BoolP("no-daemon", "N", false, "stay in the foreground (always the case)")
+	return cmd
+}
+
+// openLog opens the brick's log file, creating its directory.
+func openLog(file, level, brick string) (*slog.Logger, func(), error) {
+	var lv slog.Level
+	switch strings.ToUpper(level) {
+	case "DEBUG", "TRACE":
+		lv = slog.LevelDebug
+	case "INFO":
+		lv = slog.LevelInfo
+	case "WARNING", "WARN":
+		lv = slog.LevelWarn
+	case "ERROR", "CRITICAL":
+		lv = slog.LevelError
+	case "NONE":
+		return slog.New(slog.DiscardHandler), func() {}, nil
+	default:
+		return nil, nil, fmt.Errorf("log level %q: want DEBUG, INFO, WARNING, ERROR or NONE", level)
+	}
+	if file == "" {
+		file = brickd.LogFileFor(brick)
+	}
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if file != "-" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("log dir: %w", err)
+		}
+		lf, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		w = lf
+		closeFn = func() { lf.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})).With("proc", "glusterfsd"), closeFn, nil
+}
