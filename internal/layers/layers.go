@@ -6,6 +6,7 @@ package layers
 import (
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
@@ -21,5 +22,6 @@ func Registry() graph.Registry {
 		protoserver.Type: protoserver.New,
 		posix.Type:       posix.New,
 		locks.Type:       locks.New,
+		iostats.Type:     iostats.New,
 	}
 }
