@@ -81,12 +81,12 @@ func New(a *graph.Args) (fop.Layer, error) {
 		}
 		volID = &g
 	}
-	return Open(dir, volID, cacheSize, a.Logger)
+	return OpenBrick(dir, volID, cacheSize, a.Logger)
 }
 
-// Open opens the brick at dir (New without a volfile). volID nil skips the
-// volume-id check; log may be nil.
-func Open(dir string, volID *fop.GFID, cacheSize int, log *slog.Logger) (*Posix, error) {
+// OpenBrick opens the brick at dir (New without a volfile). volID nil
+// skips the volume-id check; log may be nil.
+func OpenBrick(dir string, volID *fop.GFID, cacheSize int, log *slog.Logger) (*Posix, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -211,18 +211,26 @@ func (p *Posix) Close() error {
 // ForgetClient has nothing to drop: posix keeps no per-client state.
 func (p *Posix) ForgetClient(string) {}
 
-// attrOf builds an Attr from a stat result and the object's GFID.
+// attrOf builds an Attr from a stat result and the object's GFID. The
+// link count is the volume's: a file's handle and the root's .glusterfs
+// are not links anyone made.
 func attrOf(g fop.GFID, st *unix.Stat_t) fop.Attr {
 	ino := fop.InoOf(g)
-	if g.IsZero() {
+	nlink := uint32(st.Nlink)
+	switch {
+	case g.IsZero():
 		ino = st.Ino
+	case g == fop.RootGFID:
+		nlink--
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR && nlink >= 2:
+		nlink--
 	}
 	return fop.Attr{
 		GFID:    g,
 		Ino:     ino,
 		Dev:     st.Dev,
 		Mode:    st.Mode,
-		Nlink:   uint32(st.Nlink),
+		Nlink:   nlink,
 		UID:     st.Uid,
 		GID:     st.Gid,
 		Rdev:    st.Rdev,

@@ -40,7 +40,7 @@ func newBrick(t testing.TB) *brick {
 
 func openBrick(t testing.TB, dir string, cache int) *brick {
 	t.Helper()
-	p, err := Open(dir, &testVolID, cache, nil)
+	p, err := OpenBrick(dir, &testVolID, cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,14 +120,14 @@ func TestVolumeID(t *testing.T) {
 	// Reopening with the same id works; another id is refused.
 	openBrick(t, b.dir, 4)
 	other := fop.GFID{1}
-	if _, err := Open(b.dir, &other, 4, nil); err == nil {
+	if _, err := OpenBrick(b.dir, &other, 4, nil); err == nil {
 		t.Fatal("brick of another volume accepted")
 	}
 	// A non-empty directory without id is an unmounted disk's mount point
 	// or someone's data: refused.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "data"), []byte("x"), 0o644)
-	if _, err := Open(dir, &testVolID, 4, nil); err == nil {
+	if _, err := OpenBrick(dir, &testVolID, 4, nil); err == nil {
 		t.Fatal("non-empty unstamped brick accepted")
 	}
 }
@@ -147,7 +147,7 @@ func TestCreateLookupHandles(t *testing.T) {
 	var st1, st2 unix.Stat_t
 	unix.Lstat(path, &st1)
 	unix.Lstat(b.handle(f.GFID), &st2)
-	if st1.Ino != st2.Ino || st1.Nlink != 2 {
+	if st1.Ino != st2.Ino || st1.Nlink != 2 || f.Nlink != 1 {
 		t.Fatalf("handle is not a hard link: %d/%d nlink %d", st1.Ino, st2.Ino, st1.Nlink)
 	}
 	want := "../../00/00/00000000-0000-0000-0000-000000000001/dir"
@@ -222,7 +222,7 @@ func TestEntryTypes(t *testing.T) {
 	// Hard link by gfid.
 	f := b.create(b.ctx, fop.RootGFID, "f", 0o600, "x")
 	l, parent, err := b.Link(b.ctx, byGFID(f.GFID), at(fop.RootGFID, "f2"))
-	if err != nil || l.GFID != f.GFID || l.Nlink != 3 || !parent.IsDir() {
+	if err != nil || l.GFID != f.GFID || l.Nlink != 2 || !parent.IsDir() {
 		t.Fatalf("link: %+v %v", l, err)
 	}
 	d := b.mkdir(b.ctx, fop.RootGFID, "d", 0o755)
@@ -250,6 +250,9 @@ func TestUnlinkKeepsOpenFile(t *testing.T) {
 	}
 	if _, err := os.Lstat(b.handle(f.GFID)); !os.IsNotExist(err) {
 		t.Fatalf("handle left after last unlink: %v", err)
+	}
+	if a, err := b.Fstat(b.ctx, fd); err != nil || a.Nlink != 0 || a.Size != 4 {
+		t.Fatalf("fstat of unlinked file: %+v %v", a, err)
 	}
 	// The open fd still reads and writes.
 	if _, _, err := b.Write(b.ctx, fd, []byte("more"), 4); err != nil {
@@ -418,6 +421,9 @@ func TestRootHidesGlusterfs(t *testing.T) {
 	}
 	_, _, err = b.Lookup(b.ctx, &fop.Loc{Parent: fop.RootGFID, Name: gfidDir}, nil)
 	wantErrno(t, err, unix.ENOENT)
+	if a, err := b.Stat(b.ctx, byGFID(fop.RootGFID)); err != nil || a.Nlink != 2 || a.Ino != 1 {
+		t.Fatalf("root attr (.glusterfs is no subdirectory): %+v %v", a, err)
+	}
 	for _, op := range []func() error{
 		func() error { _, _, err := b.Mkdir(b.ctx, at(fop.RootGFID, gfidDir), 0o755, 0, nil); return err },
 		func() error { _, err := b.Rmdir(b.ctx, &fop.Loc{Parent: fop.RootGFID, Name: gfidDir}); return err },
