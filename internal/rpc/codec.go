@@ -133,6 +133,29 @@ func (e *encoder) entries(es []fop.DirEntry) {
 	}
 }
 
+// entriesFitting returns how many of es encode within budget bytes.
+func entriesFitting(es []fop.DirEntry, budget int) int {
+	const attrSize = 16 + 8*5 + 4*5 + 3*12
+	size := 4
+	for i := range es {
+		d := &es[i]
+		size += minEntry + len(d.Name)
+		if d.Attr != nil {
+			size += attrSize
+		}
+		if d.Xattrs != nil {
+			size += 4
+			for k, v := range d.Xattrs {
+				size += 8 + len(k) + len(v)
+			}
+		}
+		if size > budget {
+			return i
+		}
+	}
+	return len(es)
+}
+
 func (e *encoder) caller(c *fop.Caller) {
 	e.u32(c.UID)
 	e.u32(c.GID)

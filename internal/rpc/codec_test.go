@@ -201,3 +201,15 @@ func TestHello(t *testing.T) {
 		}
 	}
 }
+
+func TestEntriesFitting(t *testing.T) {
+	es := sampleResponse().Entries
+	var e encoder
+	e.entries(es)
+	if n := entriesFitting(es, len(e.b)); n != len(es) {
+		t.Fatalf("%d of %d entries fit in their own encoding", n, len(es))
+	}
+	if n := entriesFitting(es, len(e.b)-1); n != len(es)-1 {
+		t.Fatalf("%d entries fit one byte short", n)
+	}
+}

@@ -414,3 +414,22 @@ func TestCancelAndServerLoss(t *testing.T) {
 	}
 	<-h.closed
 }
+
+// A listing too big for one reply comes back shorter, not as an error.
+func TestLongListingTrimmed(t *testing.T) {
+	big := bytes.Repeat([]byte{'x'}, MaxXattrValue)
+	addr, _ := startServer(t, &testHandler{serve: func(ctx context.Context, c *ServerCall) error {
+		for i := range MaxDirEntries {
+			c.Resp.Entries = append(c.Resp.Entries, fop.DirEntry{Name: fmt.Sprint(i), Off: uint64(i + 1), Xattrs: fop.Dict{"user.big": big}})
+		}
+		return nil
+	}})
+	c := dial(t, addr, ClientOptions{})
+	var resp Response
+	if _, err := c.Call(context.Background(), ProcReaddir, &root, &Request{Max: MaxDirEntries, Plus: true}, nil, &resp, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.Entries); n == 0 || n >= MaxDirEntries || resp.Entries[n-1].Off != uint64(n) {
+		t.Fatalf("got %d entries", n)
+	}
+}

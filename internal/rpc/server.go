@@ -374,6 +374,11 @@ func (c *serverConn) reply(call *ServerCall, err error) {
 	b := pool.Get(HeaderSize)
 	h := Header{ID: call.id, Kind: KindReply, Proc: call.Proc}
 	var data []byte
+	if err == nil && call.Proc == ProcReaddir {
+		// A listing may stop early: the client goes on from the last
+		// entry's cookie.
+		call.Resp.Entries = call.Resp.Entries[:entriesFitting(call.Resp.Entries, MaxMessage)]
+	}
 	if err == nil {
 		*b, err = appendResponse(*b, call.Proc, &call.Resp)
 		if err == nil && len(*b)-HeaderSize > MaxMessage {
