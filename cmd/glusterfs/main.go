@@ -34,10 +34,11 @@ func main() {
 
 func newCommand() *cobra.Command {
 	var (
-		cfg                                 mountd.Config
-		noDaemon, debug                     bool
-		logFile, logLevel, pidFile          string
-		entryTimeout, attrTimeout, negative float64
+		cfg                                             mountd.Config
+		noDaemon, debug                                 bool
+		logFile, logLevel, pidFile, readdirp, directIO  string
+		entryTimeout, attrTimeout, negative, gidTimeout float64
+		xlatorOpts                                      []string
 	)
 	cmd := &cobra.Command{
 		Use:           "glusterfs [options] MOUNTPOINT",
@@ -47,9 +48,28 @@ func newCommand() *cobra.Command {
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.MountPoint = args[0]
-			cfg.EntryTimeout = seconds(entryTimeout)
-			cfg.AttrTimeout = seconds(attrTimeout)
-			cfg.NegativeTimeout = seconds(negative)
+			cfg.FS.EntryTimeout = seconds(entryTimeout)
+			cfg.FS.AttrTimeout = seconds(attrTimeout)
+			cfg.FS.NegativeTimeout = seconds(negative)
+			cfg.FS.GroupsTTL = seconds(gidTimeout)
+			var err error
+			if cfg.Mount.NoReaddirPlus, err = isOff("use-readdirp", readdirp); err != nil {
+				return err
+			}
+			switch directIO {
+			case "enable":
+				cfg.FS.DirectIO = true
+			case "disable", "auto":
+			default:
+				return fmt.Errorf("direct-io-mode %q: want enable, disable or auto", directIO)
+			}
+			for _, x := range xlatorOpts {
+				o, err := volfetch.ParseOverride(x)
+				if err != nil {
+					return err
+				}
+				cfg.Overrides = append(cfg.Overrides, o)
+			}
 			if debug {
 				noDaemon, logFile, logLevel = true, "-", "DEBUG"
 			}
@@ -94,11 +114,29 @@ func newCommand() *cobra.Command {
 	f.Float64Var(&entryTimeout, "entry-timeout", fuse.DefaultEntryTimeout.Seconds(), "seconds the kernel caches names")
 	f.Float64Var(&attrTimeout, "attribute-timeout", fuse.DefaultAttrTimeout.Seconds(), "seconds the kernel caches attributes")
 	f.Float64Var(&negative, "negative-timeout", fuse.DefaultNegativeTimeout.Seconds(), "seconds the kernel caches missing names")
-	f.BoolVar(&cfg.FuseDebug, "fuse-debug", false, "log every FUSE request (very verbose)")
+	f.Float64Var(&gidTimeout, "gid-timeout", fuse.DefaultGroupsTTL.Seconds(), "seconds a process's supplementary groups are cached")
+	f.BoolVar(&cfg.Mount.ReadOnly, "read-only", false, "mount read-only")
+	f.StringVar(&readdirp, "use-readdirp", "yes", "list directories with attributes (READDIRPLUS): yes or no")
+	f.StringVar(&directIO, "direct-io-mode", "auto", "enable: bypass the page cache for file data; disable, auto: use it")
+	f.IntVar(&cfg.Mount.MaxBackground, "background-qlen", fuse.DefaultMaxBackground, "kernel queue of background requests")
+	f.IntVar(&cfg.Mount.CongestionThreshold, "congestion-threshold", 0, "background requests at which the kernel throttles (0: 3/4 of the queue)")
+	f.StringArrayVar(&xlatorOpts, "xlator-option", nil, "VOLUME.KEY=VALUE: set a layer option (VOLUME may hold wildcards; repeatable)")
+	f.BoolVar(&cfg.Mount.Debug, "fuse-debug", false, "log every FUSE request (very verbose)")
 	return cmd
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// isOff reads a GlusterFS boolean option value.
+func isOff(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "on", "true", "enable", "1":
+		return false, nil
+	case "no", "off", "false", "disable", "0":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s %q: want yes or no", name, v)
+}
 
 // openLog opens the log file (creating its directory) with GlusterFS's
 // level names.

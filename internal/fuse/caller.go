@@ -15,10 +15,6 @@ import (
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// groupsTTL is how long a process's supplementary groups are reused:
-// reading /proc on every request would cost more than the request.
-const groupsTTL = time.Second
-
 // maxCachedPIDs bounds the cache; it is emptied when full, which only costs
 // a few extra reads of /proc.
 const maxCachedPIDs = 4096
@@ -33,10 +29,11 @@ type groupCache struct {
 	mu     sync.Mutex
 	byPID  map[uint32]groupsEntry
 	procFS string
+	ttl    time.Duration
 }
 
-func newGroupCache(procFS string) *groupCache {
-	return &groupCache{byPID: map[uint32]groupsEntry{}, procFS: procFS}
+func newGroupCache(procFS string, ttl time.Duration) *groupCache {
+	return &groupCache{byPID: map[uint32]groupsEntry{}, procFS: procFS, ttl: ttl}
 }
 
 func (c *groupCache) groups(pid uint32) []uint32 {
@@ -44,7 +41,7 @@ func (c *groupCache) groups(pid uint32) []uint32 {
 	c.mu.Lock()
 	e, ok := c.byPID[pid]
 	c.mu.Unlock()
-	if ok && now.Sub(e.at) < groupsTTL {
+	if ok && now.Sub(e.at) < c.ttl {
 		return e.groups
 	}
 	// A process that is gone by now has no groups to grant.

@@ -23,7 +23,7 @@ func (fs *FS) Create(_ <-chan struct{}, in *fuse.CreateIn, name string, out *fus
 		return fs.status("create", loc, err)
 	}
 	fs.entry(&out.EntryOut, dir, name, &a)
-	out.Fh = fs.addHandle(fd)
+	fs.openFile(&out.OpenOut, fd)
 	return fuse.OK
 }
 
@@ -42,7 +42,7 @@ func (fs *FS) Open(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.S
 	if err := fs.top.Open(fs.ctx(&in.InHeader, 0), loc, flags, fd); err != nil {
 		return fs.status("open", loc, err)
 	}
-	out.Fh = fs.addHandle(fd)
+	fs.openFile(out, fd)
 	return fuse.OK
 }
 

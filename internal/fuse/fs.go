@@ -24,6 +24,9 @@ const (
 	// DefaultUpTimeout bounds how long the first requests wait for the
 	// graph's bricks before they run (and fail) anyway.
 	DefaultUpTimeout = 30 * time.Second
+	// DefaultGroupsTTL: reading /proc on every request would cost more
+	// than the request.
+	DefaultGroupsTTL = time.Second
 )
 
 // Options tune the bridge.
@@ -38,6 +41,11 @@ type Options struct {
 	Logger    *slog.Logger
 	// ProcFS is where /proc is mounted (tests may point elsewhere).
 	ProcFS string
+	// GroupsTTL is how long a process's supplementary groups are reused
+	// (GlusterFS's gid-timeout).
+	GroupsTTL time.Duration
+	// DirectIO bypasses the kernel's page cache for file data.
+	DirectIO bool
 }
 
 // DefaultOptions returns GlusterFS's defaults.
@@ -48,6 +56,7 @@ func DefaultOptions() Options {
 		NegativeTimeout: DefaultNegativeTimeout,
 		UpTimeout:       DefaultUpTimeout,
 		ProcFS:          "/proc",
+		GroupsTTL:       DefaultGroupsTTL,
 	}
 }
 
@@ -82,13 +91,16 @@ func New(top fop.Layer, o Options) *FS {
 	if o.UpTimeout <= 0 {
 		o.UpTimeout = DefaultUpTimeout
 	}
+	if o.GroupsTTL <= 0 {
+		o.GroupsTTL = DefaultGroupsTTL
+	}
 	fs := &FS{
 		RawFileSystem: fuse.NewDefaultRawFileSystem(),
 		top:           top,
 		opts:          o,
 		log:           o.Logger,
 		inodes:        newInodeTable(),
-		groups:        newGroupCache(o.ProcFS),
+		groups:        newGroupCache(o.ProcFS, o.GroupsTTL),
 		ready:         make(chan struct{}),
 	}
 	go fs.waitUp()
@@ -154,6 +166,14 @@ func (fs *FS) addHandle(fd *fop.FD) uint64 {
 	return h
 }
 
+// openFile registers an opened file and fills the kernel's open reply.
+func (fs *FS) openFile(out *fuse.OpenOut, fd *fop.FD) {
+	out.Fh = fs.addHandle(fd)
+	if fs.opts.DirectIO {
+		out.OpenFlags |= fuse.FOPEN_DIRECT_IO
+	}
+}
+
 func (fs *FS) handle(h uint64) *fop.FD {
 	v, ok := fs.handles.Load(h)
 	if !ok {
@@ -209,19 +229,44 @@ func (fs *FS) attrOut(out *fuse.AttrOut, a *fop.Attr) {
 	fillAttr(&out.Attr, a)
 }
 
+// MountOptions are the kernel-side settings of a mount.
+type MountOptions struct {
+	FsName   string // shown as the mount's source, "HOST:/VOL"
+	ReadOnly bool
+	// NoReaddirPlus makes listings plain READDIR (GlusterFS's
+	// use-readdirp=no).
+	NoReaddirPlus bool
+	// MaxBackground bounds the kernel's queue of background requests
+	// (readahead, writeback); CongestionThreshold is where it throttles.
+	MaxBackground       int
+	CongestionThreshold int
+	Debug               bool // log every request
+}
+
+// DefaultMaxBackground is GlusterFS's background-qlen.
+const DefaultMaxBackground = 64
+
 // Mount mounts fs on dir and returns the running server; the caller
 // runs Serve (or calls Wait after Serve in a goroutine) and Unmount.
-func Mount(dir string, fs *FS, fsName string, debug bool) (*fuse.Server, error) {
+func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
+	if o.MaxBackground <= 0 {
+		o.MaxBackground = DefaultMaxBackground
+	}
 	mo := &fuse.MountOptions{
-		AllowOther:    true,
-		FsName:        fsName,
-		Name:          "glusterfs", // shows as fuse.glusterfs
-		DirectMount:   true,        // falls back to fusermount when not root
-		MaxWrite:      1 << 20,
-		MaxReadAhead:  1 << 20,
-		MaxBackground: 64,
-		EnableLocks:   true,
-		Debug:         debug,
+		AllowOther:          true,
+		FsName:              o.FsName,
+		Name:                "glusterfs", // shows as fuse.glusterfs
+		DirectMount:         true,        // falls back to fusermount when not root
+		MaxWrite:            1 << 20,
+		MaxReadAhead:        1 << 20,
+		MaxBackground:       o.MaxBackground,
+		CongestionThreshold: o.CongestionThreshold,
+		EnableLocks:         true,
+		DisableReadDirPlus:  o.NoReaddirPlus,
+		Debug:               o.Debug,
+	}
+	if o.ReadOnly {
+		mo.Options = append(mo.Options, "ro")
 	}
 	srv, err := fuse.NewServer(fs, dir, mo)
 	if err != nil {

@@ -22,7 +22,7 @@ func mount(t *testing.T, top fop.Layer) string {
 	t.Helper()
 	dir := t.TempDir()
 	fs := New(top, DefaultOptions())
-	srv, err := Mount(dir, fs, "test:/mem", false)
+	srv, err := Mount(dir, fs, MountOptions{FsName: "test:/mem"})
 	if err != nil {
 		t.Skipf("cannot mount FUSE here: %v", err)
 	}

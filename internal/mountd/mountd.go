@@ -35,11 +35,12 @@ type Config struct {
 	ServerPort  int      // --volfile-server-port
 	VolumeID    string   // --volfile-id
 	MountPoint  string
+	Overrides   []volfetch.Override // --xlator-option
 
-	EntryTimeout    time.Duration
-	AttrTimeout     time.Duration
-	NegativeTimeout time.Duration
-	FuseDebug       bool
+	// FS and Mount tune the FUSE bridge; Run fills in what comes from the
+	// graph (WaitUp, Logger, FsName).
+	FS    fuse.Options
+	Mount fuse.MountOptions
 }
 
 // LogFileFor returns GlusterFS's default client log path: the mount
@@ -96,14 +97,12 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if err := g.Start(ctx); err != nil {
 		return err
 	}
-	fs := fuse.New(g.Top, fuse.Options{
-		EntryTimeout:    cfg.EntryTimeout,
-		AttrTimeout:     cfg.AttrTimeout,
-		NegativeTimeout: cfg.NegativeTimeout,
-		WaitUp:          g.WaitUp,
-		Logger:          log.With("component", "fuse"),
-	})
-	srv, err := fuse.Mount(mnt, fs, fsName, cfg.FuseDebug)
+	fo := cfg.FS
+	fo.WaitUp = g.WaitUp
+	fo.Logger = log.With("component", "fuse")
+	mo := cfg.Mount
+	mo.FsName = fsName
+	srv, err := fuse.Mount(mnt, fuse.New(g.Top, fo), mo)
 	if err != nil {
 		return err
 	}
@@ -163,13 +162,14 @@ func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("volfile %s: %w", cfg.VolfilePath, err)
 		}
+		volfetch.Apply(vf, cfg.Overrides)
 		return &volfetch.Volfile{File: vf}, nil, cfg.VolfilePath, nil
 	}
 	if len(cfg.Servers) == 0 || cfg.VolumeID == "" {
 		return nil, nil, "", errors.New("need --volfile, or --volfile-server and --volfile-id")
 	}
 	vol := strings.TrimPrefix(cfg.VolumeID, "/")
-	fetcher := &volfetch.Fetcher{Servers: cfg.Servers, Port: cfg.ServerPort, Volume: vol}
+	fetcher := &volfetch.Fetcher{Servers: cfg.Servers, Port: cfg.ServerPort, Volume: vol, Overrides: cfg.Overrides}
 	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	vf, err := fetcher.Fetch(fctx)
@@ -180,11 +180,12 @@ func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.
 }
 
 // clearStale lazily unmounts what a crashed client left behind: a FUSE
-// mount whose server is gone answers every call with ENOTCONN. statfs
-// asks, where stat may be answered from the kernel's attribute cache.
+// mount whose server is gone answers every call with ENOTCONN (or
+// ECONNABORTED, depending on how the kernel saw it go). statfs asks, where
+// stat may be answered from the kernel's attribute cache.
 func clearStale(mnt string, log *slog.Logger) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs(mnt, &st); !errors.Is(err, syscall.ENOTCONN) {
+	if err := unix.Statfs(mnt, &st); err != syscall.ENOTCONN && err != syscall.ECONNABORTED {
 		return nil
 	}
 	log.Warn("mount point is a dead mount, detaching it", "mountpoint", mnt)

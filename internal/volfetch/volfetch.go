@@ -44,6 +44,9 @@ type Fetcher struct {
 	Port    int      // for servers without a port; 0 = DefaultPort
 	Volume  string
 	Client  *http.Client // nil = a client without overall timeout
+	// Overrides are applied to every fetched volfile, so that they
+	// survive later versions.
+	Overrides []Override
 }
 
 // ParseSpec splits "HOST:/VOL" (the mount source syntax) into its parts.
@@ -138,6 +141,7 @@ func (f *Fetcher) getFrom(ctx context.Context, server, wait string) (*Volfile, e
 	if err != nil {
 		return nil, fmt.Errorf("fetch volfile %s from %s: %w", f.Volume, server, err)
 	}
+	Apply(vf, f.Overrides)
 	return &Volfile{File: vf, Version: resp.Header.Get("X-Volfile-Version"), Server: server}, nil
 }
 

@@ -125,3 +125,30 @@ func TestFetchUnknownVolume(t *testing.T) {
 		t.Fatal("fetch of an unknown volume succeeded")
 	}
 }
+
+func TestOverrides(t *testing.T) {
+	for _, bad := range []string{"noequals", "nodot=1", ".key=1", "vol.=1", "[.k=1"} {
+		if _, err := ParseOverride(bad); err == nil {
+			t.Errorf("ParseOverride(%q) accepted", bad)
+		}
+	}
+	o, err := ParseOverride("*-client-*.transport.socket.keepalive=on")
+	if err != nil || o.Pattern != "*-client-*" || o.Key != "transport.socket.keepalive" || o.Value != "on" {
+		t.Fatalf("ParseOverride = %+v %v", o, err)
+	}
+	s := &server{opt: "1", changed: make(chan struct{})}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	x, _ := ParseOverride("vol.x=9")
+	f := &Fetcher{Servers: []string{ts.Listener.Addr().String()}, Volume: "vol", Overrides: []Override{o, x}}
+	v, err := f.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := v.File.Top().Option("x"); got != "9" {
+		t.Errorf("override not applied: x = %q", got)
+	}
+	if _, ok := v.File.Top().Option("transport.socket.keepalive"); ok {
+		t.Error("override applied to a volume its pattern does not match")
+	}
+}
