@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -304,5 +305,53 @@ func TestInodeTableForget(t *testing.T) {
 	tab.forget(rootID, 100)
 	if tab.get(rootID) == nil {
 		t.Error("root forgotten")
+	}
+}
+
+// TestSetLkwInterrupted blocks another process in flock(2) behind our
+// lock, kills it, and checks that the waiting layer call was cancelled.
+func TestSetLkwInterrupted(t *testing.T) {
+	flockBin, err := exec.LookPath("flock")
+	if err != nil {
+		t.Skip("no flock(1)")
+	}
+	m := newMemFS()
+	m.lkEvents = make(chan string, 4)
+	dir := mount(t, m)
+	p := filepath.Join(dir, "lk")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wr := unix.Flock_t{Type: unix.F_WRLCK}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &wr); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(flockBin, "-x", p, "true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	next := func() string {
+		select {
+		case ev := <-m.lkEvents:
+			return ev
+		case <-time.After(time.Minute): // a hang, not a slow machine
+			t.Fatal("no lock event")
+			return ""
+		}
+	}
+	if ev := next(); ev != "wait" {
+		t.Fatalf("event %q, want wait", ev)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev != "cancel" {
+		t.Fatalf("event %q, want cancel", ev)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Error("flock succeeded although the lock was held")
 	}
 }

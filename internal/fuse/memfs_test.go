@@ -18,6 +18,15 @@ type memFS struct {
 	mu    sync.Mutex
 	nodes map[fop.GFID]*memNode
 	locks map[fop.GFID][]fop.Flock
+	// lkEvents, if set, hears "wait" when a SetLkW starts waiting and
+	// "cancel" when its context ends.
+	lkEvents chan string
+}
+
+func (m *memFS) lkEvent(ev string) {
+	if m.lkEvents != nil {
+		m.lkEvents <- ev
+	}
 }
 
 type memNode struct {
@@ -363,6 +372,7 @@ func (m *memFS) Removexattr(_ context.Context, loc *fop.Loc, name string) error 
 // Lk keeps whole-file write locks only, enough to see conflicts and
 // interruption: a conflicting SetLkW waits until ctx ends.
 func (m *memFS) Lk(ctx context.Context, fd *fop.FD, cmd int, l *fop.Flock) (fop.Flock, error) {
+	waited := false
 	for {
 		m.mu.Lock()
 		held := m.locks[fd.GFID]
@@ -392,8 +402,13 @@ func (m *memFS) Lk(ctx context.Context, fd *fop.FD, cmd int, l *fop.Flock) (fop.
 		if cmd == fop.SetLk {
 			return fop.Flock{}, syscall.EAGAIN
 		}
+		if !waited {
+			m.lkEvent("wait")
+			waited = true
+		}
 		select {
 		case <-ctx.Done():
+			m.lkEvent("cancel")
 			return fop.Flock{}, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
