@@ -63,6 +63,8 @@ type call struct {
 	err    error   // connection failure
 	done   chan struct{}
 	sent   chan struct{}
+	enc    encoder
+	dec    decoder
 }
 
 // Handshake sends h over nc, waits for the server's answer and, if it
@@ -282,18 +284,19 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	if len(payload) > MaxPayload {
 		return 0, fmt.Errorf("%s: payload of %d bytes: %w", p, len(payload), syscall.EINVAL)
 	}
+	cl := c.calls.Get().(*call)
 	buf := c.pool.Get(HeaderSize)
-	*buf, err = appendRequest(*buf, p, caller, req)
+	cl.enc.b = *buf
+	err = appendRequest(&cl.enc, p, caller, req)
+	*buf, cl.enc.b = cl.enc.b, nil
+	if err == nil && len(*buf)-HeaderSize > MaxMessage {
+		err = fmt.Errorf("%s: message of %d bytes: %w", p, len(*buf)-HeaderSize, syscall.E2BIG)
+	}
 	if err != nil {
 		c.pool.Put(buf)
+		c.calls.Put(cl)
 		return 0, err
 	}
-	if len(*buf)-HeaderSize > MaxMessage {
-		c.pool.Put(buf)
-		return 0, fmt.Errorf("%s: message of %d bytes: %w", p, len(*buf)-HeaderSize, syscall.E2BIG)
-	}
-
-	cl := c.calls.Get().(*call)
 	cl.rbuf = rbuf
 	c.mu.Lock()
 	if c.err != nil {
@@ -349,7 +352,8 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 		return 0, syscall.Errno(cl.status)
 	}
 	if resp != nil {
-		if err := decodeResponse(*cl.msg, p, resp); err != nil {
+		cl.dec = decoder{b: *cl.msg}
+		if err := decodeResponse(&cl.dec, p, resp); err != nil {
 			// A reply we cannot read means the peer is broken.
 			c.fail(err)
 			return 0, err

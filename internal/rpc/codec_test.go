@@ -55,25 +55,25 @@ func TestRequestRoundTrip(t *testing.T) {
 	for p := Proc(1); p < procEnd; p++ {
 		t.Run(p.String(), func(t *testing.T) {
 			req := sampleRequest()
-			b, err := appendRequest(nil, p, &caller, &req)
+			b, err := encodeRequest(nil, p, &caller, &req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got Request
 			var gotCaller fop.Caller
-			if err := decodeRequest(b, p, &gotCaller, &got); err != nil {
+			if err := parseRequest(b, p, &gotCaller, &got); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(gotCaller, caller) {
 				t.Errorf("caller: got %+v, want %+v", gotCaller, caller)
 			}
-			b2, _ := appendRequest(nil, p, &gotCaller, &got)
+			b2, _ := encodeRequest(nil, p, &gotCaller, &got)
 			if !bytes.Equal(b, b2) {
 				t.Errorf("re-encoding differs:\n%x\n%x", b, b2)
 			}
 			// Every truncation must fail cleanly.
 			for n := range len(b) {
-				if err := decodeRequest(b[:n], p, &gotCaller, &got); !errors.Is(err, ErrMalformed) {
+				if err := parseRequest(b[:n], p, &gotCaller, &got); !errors.Is(err, ErrMalformed) {
 					t.Fatalf("truncated to %d of %d bytes: err %v", n, len(b), err)
 				}
 			}
@@ -85,24 +85,24 @@ func TestResponseRoundTrip(t *testing.T) {
 	for p := Proc(1); p < procEnd; p++ {
 		t.Run(p.String(), func(t *testing.T) {
 			resp := sampleResponse()
-			b, err := appendResponse(nil, p, &resp)
+			b, err := encodeResponse(nil, p, &resp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got Response
-			if err := decodeResponse(b, p, &got); err != nil {
+			if err := parseResponse(b, p, &got); err != nil {
 				t.Fatal(err)
 			}
-			b2, _ := appendResponse(nil, p, &got)
+			b2, _ := encodeResponse(nil, p, &got)
 			if !bytes.Equal(b, b2) {
 				t.Errorf("re-encoding differs:\n%x\n%x", b, b2)
 			}
 			for n := range len(b) {
-				if err := decodeResponse(b[:n], p, &got); !errors.Is(err, ErrMalformed) {
+				if err := parseResponse(b[:n], p, &got); !errors.Is(err, ErrMalformed) {
 					t.Fatalf("truncated to %d of %d bytes: err %v", n, len(b), err)
 				}
 			}
-			if err := decodeResponse(append(b, 0), p, &got); !errors.Is(err, ErrMalformed) {
+			if err := parseResponse(append(b, 0), p, &got); !errors.Is(err, ErrMalformed) {
 				t.Fatalf("trailing byte accepted: %v", err)
 			}
 		})
@@ -114,8 +114,8 @@ func TestStructuredValues(t *testing.T) {
 	want := sampleResponse()
 	var got Response
 	for _, p := range []Proc{ProcReaddir, ProcStatfs, ProcLk, ProcRename, ProcRchecksum} {
-		b, _ := appendResponse(nil, p, &want)
-		if err := decodeResponse(b, p, &got); err != nil {
+		b, _ := encodeResponse(nil, p, &want)
+		if err := parseResponse(b, p, &got); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +134,7 @@ func TestLimits(t *testing.T) {
 	e.loc(&fop.Loc{Name: string(make([]byte, MaxName+1))})
 	var r Request
 	var c fop.Caller
-	if err := decodeRequest(e.b, ProcStat, &c, &r); !errors.Is(err, ErrMalformed) {
+	if err := parseRequest(e.b, ProcStat, &c, &r); !errors.Is(err, ErrMalformed) {
 		t.Errorf("over-long name: %v", err)
 	}
 
@@ -143,22 +143,22 @@ func TestLimits(t *testing.T) {
 	e = encoder{}
 	e.u32(MaxDirEntries)
 	var resp Response
-	if err := decodeResponse(e.b, ProcReaddir, &resp); !errors.Is(err, ErrMalformed) {
+	if err := parseResponse(e.b, ProcReaddir, &resp); !errors.Is(err, ErrMalformed) {
 		t.Errorf("entry count beyond the message: %v", err)
 	}
 	e = encoder{}
 	e.u32(MaxDirEntries + 1)
-	if err := decodeResponse(e.b, ProcReaddir, &resp); !errors.Is(err, ErrMalformed) {
+	if err := parseResponse(e.b, ProcReaddir, &resp); !errors.Is(err, ErrMalformed) {
 		t.Errorf("entry count beyond the limit: %v", err)
 	}
 	e = encoder{}
 	e.u32(1)
 	e.str("k")
 	e.bytes(make([]byte, MaxXattrValue+1))
-	if err := decodeResponse(e.b, ProcGetxattr, &resp); !errors.Is(err, ErrMalformed) {
+	if err := parseResponse(e.b, ProcGetxattr, &resp); !errors.Is(err, ErrMalformed) {
 		t.Errorf("over-long xattr value: %v", err)
 	}
-	if err := decodeResponse(nil, procEnd, &resp); !errors.Is(err, ErrMalformed) {
+	if err := parseResponse(nil, procEnd, &resp); !errors.Is(err, ErrMalformed) {
 		t.Errorf("unknown procedure: %v", err)
 	}
 }

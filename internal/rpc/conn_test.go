@@ -41,7 +41,7 @@ func (s testSession) Close() {
 	}
 }
 
-func startServer(t *testing.T, h Handler) (string, *Server) {
+func startServer(t testing.TB, h Handler) (string, *Server) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -43,9 +43,9 @@ func FuzzMessage(f *testing.F) {
 	caller := fop.Caller{UID: 1, GID: 2, Groups: []uint32{3}, PID: 4, LkOwner: 5}
 	for p := Proc(1); p < procEnd; p++ {
 		req, resp := sampleRequest(), sampleResponse()
-		b, _ := appendRequest(nil, p, &caller, &req)
+		b, _ := encodeRequest(nil, p, &caller, &req)
 		f.Add(uint8(fuzzCall), uint16(p), b)
-		b, _ = appendResponse(nil, p, &resp)
+		b, _ = encodeResponse(nil, p, &resp)
 		f.Add(uint8(fuzzReply), uint16(p), b)
 	}
 	f.Add(uint8(fuzzHello), uint16(0), appendHello(nil, &Hello{Version: 1, Volume: "v", Brick: "/b"}))
@@ -55,14 +55,14 @@ func FuzzMessage(f *testing.F) {
 		case fuzzCall:
 			var r Request
 			var c fop.Caller
-			if decodeRequest(b, p, &c, &r) != nil {
+			if parseRequest(b, p, &c, &r) != nil {
 				return
 			}
-			b1, err := appendRequest(nil, p, &c, &r)
+			b1, err := encodeRequest(nil, p, &c, &r)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := decodeRequest(b1, p, &c, &r); err != nil {
+			if err := parseRequest(b1, p, &c, &r); err != nil {
 				t.Fatalf("re-encoded call does not decode: %v", err)
 			}
 			if len(b1) != len(b) {
@@ -70,14 +70,14 @@ func FuzzMessage(f *testing.F) {
 			}
 		case fuzzReply:
 			var r Response
-			if decodeResponse(b, p, &r) != nil {
+			if parseResponse(b, p, &r) != nil {
 				return
 			}
-			b1, err := appendResponse(nil, p, &r)
+			b1, err := encodeResponse(nil, p, &r)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := decodeResponse(b1, p, &r); err != nil {
+			if err := parseResponse(b1, p, &r); err != nil {
 				t.Fatalf("re-encoded reply does not decode: %v", err)
 			}
 		case fuzzHello:

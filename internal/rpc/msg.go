@@ -390,20 +390,19 @@ func (d *decoder) wAttr(p *fop.Attr)          { d.attr(p) }
 func (d *decoder) wStatfs(p *fop.Statfs)      { d.statfs(p) }
 func (d *decoder) wEntries(p *[]fop.DirEntry) { *p = d.entries() }
 
-// appendRequest encodes a call's message: the caller, then the arguments.
-func appendRequest(b []byte, p Proc, c *fop.Caller, r *Request) ([]byte, error) {
-	e := encoder{b}
+// appendRequest appends a call's message to e.b: the caller, then the
+// arguments. The codecs are passed in, not made here, because a codec
+// passed as a walker escapes: each call's own is reused instead.
+func appendRequest(e *encoder, p Proc, c *fop.Caller, r *Request) error {
 	e.caller(c)
-	err := walkRequest(&e, p, r)
-	return e.b, err
+	return walkRequest(e, p, r)
 }
 
-// decodeRequest is appendRequest's inverse. It does not set c.Client,
-// which the server fills in from the connection.
-func decodeRequest(b []byte, p Proc, c *fop.Caller, r *Request) error {
-	d := decoder{b: b}
+// decodeRequest is appendRequest's inverse, reading d.b. It does not set
+// c.Client, which the server fills in from the connection.
+func decodeRequest(d *decoder, p Proc, c *fop.Caller, r *Request) error {
 	d.caller(c)
-	if err := walkRequest(&d, p, r); err != nil {
+	if err := walkRequest(d, p, r); err != nil {
 		return err
 	}
 	if err := d.end(); err != nil {
@@ -412,15 +411,12 @@ func decodeRequest(b []byte, p Proc, c *fop.Caller, r *Request) error {
 	return nil
 }
 
-func appendResponse(b []byte, p Proc, r *Response) ([]byte, error) {
-	e := encoder{b}
-	err := walkResponse(&e, p, r)
-	return e.b, err
+func appendResponse(e *encoder, p Proc, r *Response) error {
+	return walkResponse(e, p, r)
 }
 
-func decodeResponse(b []byte, p Proc, r *Response) error {
-	d := decoder{b: b}
-	if err := walkResponse(&d, p, r); err != nil {
+func decodeResponse(d *decoder, p Proc, r *Response) error {
+	if err := walkResponse(d, p, r); err != nil {
 		return err
 	}
 	if err := d.end(); err != nil {

@@ -24,6 +24,7 @@ type sender struct {
 	queue  []outFrame
 	closed bool
 
+	w    net.Buffers // what run is writing
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{} // closed when run has returned
@@ -111,8 +112,8 @@ func (s *sender) run() {
 				iov = append(iov, q[i].payload)
 			}
 		}
-		w := iov // WriteTo consumes its receiver
-		_, err := w.WriteTo(s.nc)
+		s.w = iov // WriteTo consumes its receiver
+		_, err := s.w.WriteTo(s.nc)
 		clear(iov)
 		for i := range q {
 			s.release(q[i])

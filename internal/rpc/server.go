@@ -48,6 +48,8 @@ type ServerCall struct {
 	payBuf  *[]byte
 	dataBuf *[]byte
 	pool    *BufPool
+	enc     encoder
+	dec     decoder
 }
 
 // ReadBuf returns a pooled buffer of n bytes for the reply's bulk data; set
@@ -322,7 +324,8 @@ func (c *serverConn) readLoop() error {
 			c.reply(call, fmt.Errorf("procedure %d: %w", h.Proc, syscall.ENOSYS))
 			continue
 		}
-		if err := decodeRequest(*call.msg, call.Proc, &call.Caller, &call.Req); err != nil {
+		call.dec = decoder{b: *call.msg}
+		if err := decodeRequest(&call.dec, call.Proc, &call.Caller, &call.Req); err != nil {
 			c.recycle(call)
 			return err
 		}
@@ -380,7 +383,9 @@ func (c *serverConn) reply(call *ServerCall, err error) {
 		call.Resp.Entries = call.Resp.Entries[:entriesFitting(call.Resp.Entries, MaxMessage)]
 	}
 	if err == nil {
-		*b, err = appendResponse(*b, call.Proc, &call.Resp)
+		call.enc.b = *b
+		err = appendResponse(&call.enc, call.Proc, &call.Resp)
+		*b = call.enc.b
 		if err == nil && len(*b)-HeaderSize > MaxMessage {
 			err = fmt.Errorf("%s reply of %d bytes: %w", call.Proc, len(*b)-HeaderSize, syscall.E2BIG)
 		}
