@@ -283,5 +283,30 @@ func (g *Glusterd) onLeader(ctx context.Context, path string, in, out any, local
 	return g.peerClient(host, 60*time.Second).Call(ctx, "POST", path, in, out)
 }
 
+// readBarrier bounds how long a read waits to see the pool's last write;
+// without a leader it serves the local copy after that.
+const readBarrier = 2 * time.Second
+
+// state returns the pool configuration including every change committed
+// anywhere before the call (read-your-writes across nodes), or the local
+// copy when the pool has no leader.
+func (g *Glusterd) state(ctx context.Context) *store.State {
+	ctx, cancel := context.WithTimeout(ctx, readBarrier)
+	defer cancel()
+	var r api.ApplyResponse
+	err := g.onLeader(ctx, "/v1/internal/read-index", nil, &r, func() error {
+		var err error
+		r.Index, err = g.store.ReadIndex(ctx)
+		return err
+	})
+	if err == nil {
+		err = g.store.WaitApplied(ctx, r.Index)
+	}
+	if err != nil {
+		g.log.Debug("serving the local state", "err", err)
+	}
+	return g.store.State()
+}
+
 // State returns this node's copy of the pool configuration.
 func (g *Glusterd) State() *store.State { return g.store.State() }

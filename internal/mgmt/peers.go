@@ -138,7 +138,7 @@ func (g *Glusterd) probe(ctx context.Context, host string) (string, error) {
 	if g.isSelf(host) {
 		return "Probe on localhost not needed", nil
 	}
-	st := g.store.State()
+	st := g.state(ctx)
 	if _, ok := findPeer(st, host); ok {
 		return fmt.Sprintf("Host %s port %d already in peer list", host, g.cfg.Port), nil
 	}
@@ -210,7 +210,7 @@ func (g *Glusterd) detach(ctx context.Context, host string, force bool) error {
 	if g.isSelf(host) {
 		return api.Errorf("%s is localhost", host)
 	}
-	st := g.store.State()
+	st := g.state(ctx)
 	p, ok := findPeer(st, host)
 	if !ok {
 		return api.Errorf("%s is not part of cluster", host)
@@ -241,9 +241,9 @@ func (g *Glusterd) leave(ctx context.Context, info api.JoinInfo) error {
 }
 
 // peerList answers peer status and pool list.
-func (g *Glusterd) peerList() []api.PeerInfo {
+func (g *Glusterd) peerList(ctx context.Context) []api.PeerInfo {
 	var out []api.PeerInfo
-	for _, p := range g.store.State().Peers {
+	for _, p := range g.state(ctx).Peers {
 		out = append(out, api.PeerInfo{UUID: p.UUID, Hostname: p.Hostname, Connected: g.peers.connected(p.UUID), Self: p.UUID == g.uuid})
 	}
 	return out

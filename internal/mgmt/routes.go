@@ -30,7 +30,7 @@ func (g *Glusterd) routes() http.Handler {
 		return nil, g.detach(ctx, req.Host, req.Force)
 	}))
 	m.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
-		api.WriteJSON(w, g.peerList(), nil)
+		api.WriteJSON(w, g.peerList(r.Context()), nil)
 	})
 
 	m.HandleFunc("POST /v1/volume/create", handle(func(ctx context.Context, req api.CreateRequest) (any, error) {
@@ -52,11 +52,11 @@ func (g *Glusterd) routes() http.Handler {
 		return nil, g.resetOptions(ctx, req)
 	}))
 	m.HandleFunc("GET /v1/volume/get", func(w http.ResponseWriter, r *http.Request) {
-		opts, err := g.getOptions(r.URL.Query().Get("name"), r.URL.Query().Get("key"))
+		opts, err := g.getOptions(r.Context(), r.URL.Query().Get("name"), r.URL.Query().Get("key"))
 		api.WriteJSON(w, api.GetResponse{Options: opts}, err)
 	})
 	m.HandleFunc("GET /v1/volume/info", func(w http.ResponseWriter, r *http.Request) {
-		info, err := g.volumeInfo(r.URL.Query().Get("name"))
+		info, err := g.volumeInfo(r.Context(), r.URL.Query().Get("name"))
 		api.WriteJSON(w, info, err)
 	})
 	m.HandleFunc("GET /v1/volume/status", func(w http.ResponseWriter, r *http.Request) {
@@ -73,6 +73,10 @@ func (g *Glusterd) routes() http.Handler {
 	}))
 	m.HandleFunc("POST /v1/internal/leave", handle(func(ctx context.Context, req api.JoinInfo) (any, error) {
 		return nil, g.leaderOnly(func() error { return g.leave(ctx, req) })
+	}))
+	m.HandleFunc("POST /v1/internal/read-index", handle(func(ctx context.Context, _ struct{}) (any, error) {
+		idx, err := g.store.ReadIndex(ctx)
+		return api.ApplyResponse{Index: idx}, err
 	}))
 	m.HandleFunc("POST /v1/internal/apply", handle(func(ctx context.Context, c store.Command) (any, error) {
 		idx, err := g.store.ApplyLocal(ctx, &c)

@@ -73,9 +73,10 @@ func (g *Glusterd) serveVolfile(w http.ResponseWriter, r *http.Request) {
 	wait, waiting := r.URL.Query()["wait"]
 	ctx, cancel := context.WithTimeout(r.Context(), longPollMax)
 	defer cancel()
+	st := g.state(ctx)
 	for {
 		ch := g.store.Updated()
-		v, ok := g.store.State().Volumes[id]
+		v, ok := st.Volumes[id]
 		if !ok {
 			http.Error(w, "volume "+id+" does not exist", http.StatusNotFound)
 			return
@@ -96,5 +97,6 @@ func (g *Glusterd) serveVolfile(w http.ResponseWriter, r *http.Request) {
 		case <-ch:
 		case <-ctx.Done():
 		}
+		st = g.store.State()
 	}
 }

@@ -48,7 +48,7 @@ func (g *Glusterd) createVolume(ctx context.Context, req api.CreateRequest) (api
 	default:
 		return msg, api.Errorf("transport-type %s does not exist", req.Transport)
 	}
-	st := g.store.State()
+	st := g.state(ctx)
 	if _, ok := st.Volumes[req.Name]; ok {
 		return msg, api.Errorf("Volume %s already exists", req.Name)
 	}
@@ -242,8 +242,8 @@ func (g *Glusterd) commitLocalBricks(v *store.Volume) error {
 }
 
 // volume returns a volume of the local state or GlusterFS's refusal.
-func (g *Glusterd) volume(name string) (*store.Volume, error) {
-	v, ok := g.store.State().Volumes[name]
+func (g *Glusterd) volume(ctx context.Context, name string) (*store.Volume, error) {
+	v, ok := g.state(ctx).Volumes[name]
 	if !ok {
 		return nil, api.Errorf("Volume %s does not exist", name)
 	}
@@ -255,7 +255,7 @@ func (g *Glusterd) volume(name string) (*store.Volume, error) {
 func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	v, err := g.volume(name)
+	v, err := g.volume(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) err
 func (g *Glusterd) stopVolume(ctx context.Context, name string, force bool) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	v, err := g.volume(name)
+	v, err := g.volume(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (g *Glusterd) stopVolume(ctx context.Context, name string, force bool) erro
 func (g *Glusterd) deleteVolume(ctx context.Context, name string) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	if _, err := g.volume(name); err != nil {
+	if _, err := g.volume(ctx, name); err != nil {
 		return err
 	}
 	return g.store.Apply(ctx, &store.Command{Op: store.OpDeleteVolume, Name: name})
@@ -320,7 +320,7 @@ func (g *Glusterd) deleteVolume(ctx context.Context, name string) error {
 func (g *Glusterd) setOptions(ctx context.Context, req api.SetRequest) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	v, err := g.volume(req.Name)
+	v, err := g.volume(ctx, req.Name)
 	if err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func (g *Glusterd) setOptions(ctx context.Context, req api.SetRequest) error {
 func (g *Glusterd) resetOptions(ctx context.Context, req api.ResetRequest) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	if _, err := g.volume(req.Name); err != nil {
+	if _, err := g.volume(ctx, req.Name); err != nil {
 		return err
 	}
 	var keys []string
@@ -365,8 +365,8 @@ func (g *Glusterd) resetOptions(ctx context.Context, req api.ResetRequest) error
 }
 
 // getOptions runs "volume get": the effective value of one key, or of all.
-func (g *Glusterd) getOptions(name, key string) ([]store.Option, error) {
-	v, err := g.volume(name)
+func (g *Glusterd) getOptions(ctx context.Context, name, key string) ([]store.Option, error) {
+	v, err := g.volume(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -389,8 +389,8 @@ func (g *Glusterd) getOptions(name, key string) ([]store.Option, error) {
 }
 
 // volumeInfo answers "volume info [VOL|all]".
-func (g *Glusterd) volumeInfo(name string) (api.InfoResponse, error) {
-	st := g.store.State()
+func (g *Glusterd) volumeInfo(ctx context.Context, name string) (api.InfoResponse, error) {
+	st := g.state(ctx)
 	var r api.InfoResponse
 	if name != "" && name != "all" {
 		v, ok := st.Volumes[name]
@@ -409,7 +409,7 @@ func (g *Glusterd) volumeInfo(name string) (api.InfoResponse, error) {
 // volumeStatus answers "volume status [VOL|all] [detail]" by asking every
 // brick node about its bricks; bricks of unreachable nodes show offline.
 func (g *Glusterd) volumeStatus(ctx context.Context, name string, detail bool) (api.StatusResponse, error) {
-	st := g.store.State()
+	st := g.state(ctx)
 	var r api.StatusResponse
 	var names []string
 	if name != "" && name != "all" {

@@ -445,3 +445,38 @@ func (s *Raft) WaitCaughtUp(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ReadIndex returns, on the leader, an index that covers every change
+// committed so far: a follower that has applied up to it reads what the
+// pool last wrote.
+func (s *Raft) ReadIndex(ctx context.Context) (uint64, error) {
+	r, err := s.raft()
+	if err != nil {
+		return 0, err
+	}
+	timeout := 5 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	if err := r.Barrier(timeout).Error(); err != nil {
+		return 0, fmt.Errorf("read index: %w", err)
+	}
+	return r.AppliedIndex(), nil
+}
+
+// WaitApplied returns once this node has applied the log up to idx.
+func (s *Raft) WaitApplied(ctx context.Context, idx uint64) error {
+	r, err := s.raft()
+	if err != nil {
+		return err
+	}
+	for r.AppliedIndex() < idx {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for index %d: %w", idx, ctx.Err())
+		case <-s.fsm.updated():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
