@@ -26,7 +26,7 @@ type testHandler struct {
 
 type testSession struct{ h *testHandler }
 
-func (h *testHandler) Accept(hello *Hello, remote net.Addr) (Session, error) {
+func (h *testHandler) Accept(hello *Hello, nc net.Conn) (Session, error) {
 	if h.refuse != nil {
 		return nil, h.refuse
 	}

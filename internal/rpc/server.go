@@ -19,8 +19,9 @@ import (
 type Handler interface {
 	// Accept checks a client's handshake and returns the session that
 	// serves the connection. An error refuses the client; its text is the
-	// reason sent back, its errno (fop.Errno) the status.
-	Accept(h *Hello, remote net.Addr) (Session, error)
+	// reason sent back, its errno (fop.Errno) the status. The session may
+	// close nc to drop the client later (its access was revoked).
+	Accept(h *Hello, nc net.Conn) (Session, error)
 }
 
 // Session serves the calls of one connection.
@@ -226,7 +227,7 @@ func (s *Server) hello(nc net.Conn) (Session, *bufio.Reader, error) {
 		if hello.Version != Version {
 			err = fmt.Errorf("protocol version %d, server speaks %d: %w", hello.Version, Version, syscall.EPROTO)
 		} else {
-			sess, err = s.Handler.Accept(&hello, nc.RemoteAddr())
+			sess, err = s.Handler.Accept(&hello, nc)
 		}
 	}
 	reply := make([]byte, HeaderSize, HeaderSize+128)

@@ -48,8 +48,9 @@ type Server struct {
 	conf   atomic.Pointer[config]
 	seq    atomic.Uint64
 
-	mu  sync.Mutex
-	lns []net.Listener
+	mu       sync.Mutex
+	lns      []net.Listener
+	sessions map[*session]struct{}
 }
 
 // config is the part of the options that can change live.
@@ -76,10 +77,11 @@ func New(a *graph.Args) (fop.Layer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		Base:   fop.Base{Next: a.Children[0]},
-		name:   a.Name,
-		log:    log,
-		bricks: map[string]fop.Layer{},
+		Base:     fop.Base{Next: a.Children[0]},
+		name:     a.Name,
+		log:      log,
+		bricks:   map[string]fop.Layer{},
+		sessions: map[*session]struct{}{},
 	}
 	for i, c := range a.Children {
 		s.bricks[a.ChildNames[i]] = c
@@ -120,6 +122,15 @@ func (s *Server) Reconfigure(opts map[string]string) error {
 		}
 	}
 	s.conf.Store(c)
+	// As GlusterFS does, drop connected clients that may no longer connect.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sess := range s.sessions {
+		if !allowed(opts, sess.brickName, sess.ip) {
+			s.log.Warn("access revoked, disconnecting client", "client", sess.id, "addr", sess.ip)
+			sess.nc.Close()
+		}
+	}
 	return nil
 }
 
@@ -182,23 +193,37 @@ func (r *refusal) Error() string { return r.reason }
 func (r *refusal) Unwrap() error { return r.errno }
 
 // Accept admits a client to the brick it names, if its address may.
-func (s *Server) Accept(h *rpc.Hello, remote net.Addr) (rpc.Session, error) {
+func (s *Server) Accept(h *rpc.Hello, nc net.Conn) (rpc.Session, error) {
 	brick, ok := s.bricks[h.Brick]
 	if !ok {
 		return nil, &refusal{fmt.Sprintf("unknown brick %q", h.Brick), syscall.ENOENT}
 	}
-	conf := s.conf.Load()
+	remote := nc.RemoteAddr()
 	ip := remote.String()
 	if ta, ok := remote.(*net.TCPAddr); ok {
 		ip = ta.IP.String()
 	}
+	conf := s.conf.Load()
 	if !allowed(conf.opts, h.Brick, ip) {
 		s.log.Warn("authentication failed", "client", ip, "brick", h.Brick, "host", h.Hostname)
 		return nil, &refusal{"authentication failed", syscall.EACCES}
 	}
-	id := fmt.Sprintf("%s-%d-%s-%s-%d", h.Hostname, h.PID, h.Process, h.Brick, s.seq.Add(1))
-	s.log.Info("accepted client", "client", id, "addr", remote.String())
-	return newSession(brick, id, conf, s.log), nil
+	sess := &session{
+		srv:       s,
+		brick:     brick,
+		brickName: h.Brick,
+		id:        fmt.Sprintf("%s-%d-%s-%s-%d", h.Hostname, h.PID, h.Process, h.Brick, s.seq.Add(1)),
+		ip:        ip,
+		nc:        nc,
+		conf:      conf,
+		log:       s.log,
+		fds:       map[uint64]openFD{},
+	}
+	s.mu.Lock()
+	s.sessions[sess] = struct{}{}
+	s.mu.Unlock()
+	s.log.Info("accepted client", "client", sess.id, "addr", remote.String())
+	return sess, nil
 }
 
 // allowed applies GlusterFS's addr auth: a reject match refuses, then an

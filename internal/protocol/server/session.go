@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"syscall"
 
@@ -14,10 +15,14 @@ import (
 // session is one client connection: its identity, its fd table and the
 // brick it talks to.
 type session struct {
-	brick fop.Layer
-	id    string // Caller.Client of every call; what locks are held by
-	conf  *config
-	log   *slog.Logger
+	srv       *Server
+	brick     fop.Layer
+	brickName string
+	id        string // Caller.Client of every call; what locks are held by
+	ip        string
+	nc        net.Conn
+	conf      *config
+	log       *slog.Logger
 
 	mu   sync.Mutex
 	fds  map[uint64]openFD
@@ -27,10 +32,6 @@ type session struct {
 type openFD struct {
 	fd  *fop.FD
 	dir bool
-}
-
-func newSession(brick fop.Layer, id string, conf *config, log *slog.Logger) *session {
-	return &session{brick: brick, id: id, conf: conf, log: log, fds: map[uint64]openFD{}}
 }
 
 func (s *session) add(fd *fop.FD, dir bool) uint64 {
@@ -65,6 +66,9 @@ func (s *session) remove(n uint64) (*fop.FD, error) {
 // Close releases what the client left open and lets the layers below drop
 // its locks.
 func (s *session) Close() {
+	s.srv.mu.Lock()
+	delete(s.srv.sessions, s)
+	s.srv.mu.Unlock()
 	s.mu.Lock()
 	fds := s.fds
 	s.fds = nil
