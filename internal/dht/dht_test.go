@@ -22,7 +22,7 @@ func newVolume(t *testing.T, n int) (*DHT, []string) {
 	var names, dirs []string
 	for i := 0; i < n; i++ {
 		dir := t.TempDir()
-		p, err := posix.Open(dir, nil, 64, slog.New(slog.DiscardHandler))
+		p, err := posix.OpenBrick(dir, nil, 64, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

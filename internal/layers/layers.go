@@ -4,6 +4,7 @@
 package layers
 
 import (
+	"github.com/gluster-go/gluster-go/internal/afr"
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/iostats"
@@ -17,6 +18,7 @@ import (
 func Registry() graph.Registry {
 	return graph.Registry{
 		// One line per layer package: pkg.Type: pkg.New,
+		afr.Type:         afr.New,
 		dht.Type:         dht.New,
 		protoclient.Type: protoclient.New,
 		protoserver.Type: protoserver.New,

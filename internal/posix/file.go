@@ -57,7 +57,11 @@ func (p *Posix) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD
 	if err != nil {
 		return fail("open", loc, err)
 	}
-	fd.GFID = o.g
+	// The FD is shared by every replica a cluster layer opens it on:
+	// write only when the caller left it unset, so parallel opens do not race.
+	if fd.GFID != o.g {
+		fd.GFID = o.g
+	}
 	fd.SetCtx(p, &openFile{fd: f, g: o.g})
 	return nil
 }

@@ -1,0 +1,255 @@
+// Package afr is the replicate layer ("cluster/replicate"): every change
+// goes to all replicas of a set, reads come from one healthy replica, and
+// GlusterFS's changelog xattrs on each brick record which replica missed
+// what, so that self-heal knows sources from sinks and split-brain is
+// detected rather than served.
+//
+// A change is a transaction: lock (inodelk or entrylk on every replica
+// that is up), pre-op (mark trusted.afr.dirty), the operation on every
+// replica, post-op (on the replicas that succeeded, accuse the ones that
+// did not in trusted.afr.VOL-client-N, then clear dirty), unlock. Writes
+// through one FD keep the lock and the dirty mark between writes (eager
+// locking) and run the post-op once the stream pauses.
+package afr
+
+import (
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+)
+
+// Type is the volfile type of the replicate layer.
+const Type = "cluster/replicate"
+
+// AFR replicates over its children.
+type AFR struct {
+	name     string
+	children []fop.Layer
+	keys     []string // trusted.afr.<child name>: where others' accusations of a child live
+	emit     func(fop.Event)
+	log      *slog.Logger
+
+	quorumType   string // none, auto, fixed
+	quorumCount  int
+	favorite     string // favorite-child-policy: none, size, mtime, ctime, majority
+	postOpDelay  time.Duration
+	selfHealData bool
+	selfHealMeta bool
+	selfHealEnt  bool
+
+	mu       sync.Mutex
+	up       []bool
+	reported []bool
+	wasUp    bool
+
+	inodes  sync.Map // fop.GFID -> *inode
+	healing sync.Map // fop.GFID -> struct{}: heals in progress
+}
+
+// inode is what AFR knows of an object: which replicas are good to read.
+type inode struct {
+	mu       sync.Mutex
+	dir      bool
+	readable []bool // data (files) or entry (directories) readability
+	metaOK   []bool
+}
+
+// Keys of the changelog.
+const (
+	DirtyKey  = "trusted.afr.dirty"
+	keyPrefix = "trusted.afr."
+)
+
+var _ fop.Notifier = (*AFR)(nil)
+
+// New builds a replicate layer. Options (GlusterFS's names):
+// quorum-type none|auto|fixed (auto by default for three or more
+// replicas), quorum-count N, favorite-child-policy
+// none|size|mtime|ctime|majority, post-op-delay-secs (default 1),
+// data-self-heal, metadata-self-heal, entry-self-heal (on).
+func New(a *graph.Args) (fop.Layer, error) {
+	if len(a.Children) < 1 {
+		return nil, fmt.Errorf("%s needs at least one subvolume", Type)
+	}
+	r := &AFR{
+		name:         a.Name,
+		children:     a.Children,
+		emit:         a.Emit,
+		log:          a.Logger,
+		quorumType:   "none",
+		favorite:     "none",
+		postOpDelay:  time.Second,
+		selfHealData: true,
+		selfHealMeta: true,
+		selfHealEnt:  true,
+		up:           make([]bool, len(a.Children)),
+		reported:     make([]bool, len(a.Children)),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if len(a.Children) >= 3 {
+		r.quorumType = "auto"
+	}
+	for i := range a.Children {
+		name := fmt.Sprintf("%s-client-%d", a.Name, i)
+		if i < len(a.ChildNames) {
+			name = a.ChildNames[i]
+		}
+		r.keys = append(r.keys, keyPrefix+name)
+	}
+	if err := r.Reconfigure(a.Options); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func isOn(v string) bool {
+	switch v {
+	case "on", "yes", "true", "enable", "1":
+		return true
+	}
+	return false
+}
+
+// Reconfigure applies option changes pushed by glusterd.
+func (r *AFR) Reconfigure(opts map[string]string) error {
+	if v, ok := opts["quorum-type"]; ok {
+		switch v {
+		case "none", "auto", "fixed":
+			r.quorumType = v
+		default:
+			return fmt.Errorf("quorum-type: %q is not none, auto or fixed", v)
+		}
+	}
+	if v, ok := opts["quorum-count"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > len(r.children) {
+			return fmt.Errorf("quorum-count: %q is not between 1 and %d", v, len(r.children))
+		}
+		r.quorumCount = n
+	}
+	if v, ok := opts["favorite-child-policy"]; ok {
+		switch v {
+		case "none", "size", "mtime", "ctime", "majority":
+			r.favorite = v
+		default:
+			return fmt.Errorf("favorite-child-policy: %q is not none, size, mtime, ctime or majority", v)
+		}
+	}
+	if v, ok := opts["post-op-delay-secs"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("post-op-delay-secs: %q is not a number of seconds", v)
+		}
+		r.postOpDelay = time.Duration(n) * time.Second
+	}
+	for key, dst := range map[string]*bool{"data-self-heal": &r.selfHealData, "metadata-self-heal": &r.selfHealMeta, "entry-self-heal": &r.selfHealEnt} {
+		if v, ok := opts[key]; ok {
+			*dst = isOn(v)
+		}
+	}
+	return nil
+}
+
+// Notify tracks replicas; the set is up while any replica is.
+func (r *AFR) Notify(child fop.Layer, ev fop.Event) {
+	r.mu.Lock()
+	for i, c := range r.children {
+		if c == child {
+			r.reported[i] = true
+			r.up[i] = ev == fop.ChildUp
+		}
+	}
+	any := false
+	for _, u := range r.up {
+		any = any || u
+	}
+	var send fop.Event
+	if any && !r.wasUp {
+		r.wasUp, send = true, fop.ChildUp
+	} else if !any && r.wasUp {
+		r.wasUp, send = false, fop.ChildDown
+	}
+	r.mu.Unlock()
+	if send != 0 && r.emit != nil {
+		r.emit(send)
+	}
+}
+
+// upSet returns which children are up. Children that never reported (a
+// graph without protocol/client below) count as up.
+func (r *AFR) upSet() []bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]bool, len(r.children))
+	for i := range out {
+		out[i] = r.up[i] || !r.reported[i]
+	}
+	return out
+}
+
+func count(set []bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// quorum reports whether the replicas in set may accept a change: with
+// "auto", more than half, or exactly half including the first replica;
+// with "fixed", at least quorum-count.
+func (r *AFR) quorum(set []bool) bool {
+	n := count(set)
+	switch r.quorumType {
+	case "auto":
+		total := len(r.children)
+		return 2*n > total || (2*n == total && set[0])
+	case "fixed":
+		return n >= r.quorumCount
+	}
+	return n > 0
+}
+
+func (r *AFR) inode(g fop.GFID) *inode {
+	if v, ok := r.inodes.Load(g); ok {
+		return v.(*inode)
+	}
+	v, _ := r.inodes.LoadOrStore(g, &inode{})
+	return v.(*inode)
+}
+
+// readChild picks the replica to read g from: one that is up and
+// readable, spread over replicas by GFID. -1 means no replica can be
+// trusted (split-brain) or none is up.
+func (r *AFR) readChild(g fop.GFID, meta bool) int {
+	up := r.upSet()
+	in := r.inode(g)
+	in.mu.Lock()
+	ok := in.readable
+	if meta {
+		ok = in.metaOK
+	}
+	var cands []int
+	for i := range r.children {
+		if up[i] && (ok == nil || ok[i]) {
+			cands = append(cands, i)
+		}
+	}
+	in.mu.Unlock()
+	if len(cands) == 0 {
+		return -1
+	}
+	h := fnv.New32a()
+	h.Write(g[:])
+	return cands[int(h.Sum32()%uint32(len(cands)))]
+}

@@ -1,0 +1,64 @@
+package afr
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+// Lookup asks every replica, checks that they agree on the object's
+// identity, judges from the changelog which replicas are good to read, and
+// starts a background heal when anything is pending or missing.
+func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	up := r.upSet()
+	attrs := make([]fop.Attr, len(r.children))
+	xs := make([]fop.Dict, len(r.children))
+	errs := r.each(up, func(i int, c fop.Layer) error {
+		var err error
+		attrs[i], xs[i], err = c.Lookup(ctx, loc, r.changelogKeys(xreq))
+		return err
+	})
+	ok := make([]bool, len(errs))
+	ref := -1
+	missing := false
+	for i, err := range errs {
+		ok[i] = up[i] && err == nil
+		if ok[i] && ref < 0 {
+			ref = i
+		}
+		missing = missing || (up[i] && fop.Errno(err) == syscall.ENOENT)
+	}
+	if ref < 0 {
+		return fop.Attr{}, nil, pickErr(errs, up)
+	}
+	for i := range ok {
+		if ok[i] && (attrs[i].GFID != attrs[ref].GFID || attrs[i].Type() != attrs[ref].Type()) {
+			r.log.Error("gfid or type mismatch between replicas: split-brain of the entry",
+				"path", loc.Path, "name", loc.Name, "gfid", attrs[ref].GFID, "other", attrs[i].GFID, "child", i)
+			return fop.Attr{}, nil, syscall.EIO
+		}
+	}
+	a := attrs[ref]
+	mx := r.readMatrix(xs, ok)
+	t := dataTxn
+	if a.IsDir() {
+		t = entryTxn
+	}
+	in := r.inode(a.GFID)
+	in.mu.Lock()
+	in.dir = a.IsDir()
+	in.readable = mx.sources(t)
+	in.metaOK = mx.sources(metadataTxn)
+	in.mu.Unlock()
+	if rc := r.readChild(a.GFID, false); rc >= 0 {
+		ref = rc
+	}
+	if mx.anyPending() {
+		r.healLater(a.GFID)
+	}
+	if missing && !loc.Parent.IsZero() {
+		r.healLater(loc.Parent)
+	}
+	return attrs[ref], r.stripChangelog(xs[ref], xreq), nil
+}

@@ -1,0 +1,222 @@
+package afr
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+// entryLock names one directory entry a transaction locks.
+type entryLock struct {
+	dir  *fop.Loc
+	name string
+}
+
+// lockSpec says what a transaction locks on every replica: an inode (in
+// the data or metadata domain) or directory entries.
+type lockSpec struct {
+	inode   *fop.Loc
+	domain  string
+	entries []entryLock
+}
+
+// ownerBase makes internal lock owners unique across client processes;
+// the counter makes them unique within this one.
+var ownerSeq atomic.Uint64
+
+func newOwner() uint64 {
+	if ownerSeq.Load() == 0 {
+		var b [8]byte
+		rand.Read(b[:])
+		ownerSeq.CompareAndSwap(0, binary.BigEndian.Uint64(b[:])|1<<63)
+	}
+	return ownerSeq.Add(1)
+}
+
+// internalCtx runs lock and changelog calls as root with their own lock
+// owner: transactions of one client must exclude each other, which they
+// would not under the application's owner.
+func internalCtx(ctx context.Context, owner uint64) context.Context {
+	c := *fop.CallerFrom(ctx)
+	c.UID, c.GID, c.Groups = 0, 0, nil
+	c.LkOwner = owner
+	return fop.WithCaller(ctx, &c)
+}
+
+func (r *AFR) dataDomain() string { return r.name }
+func (r *AFR) metaDomain() string { return r.name + ":metadata" }
+
+// lock takes the locks of spec on every replica in set, one replica after
+// another in a fixed order so that two clients cannot deadlock. It returns
+// the replicas it locked.
+func (r *AFR) lock(ctx context.Context, spec lockSpec, set []bool) []bool {
+	locked := make([]bool, len(set))
+	for i, c := range r.children {
+		if !set[i] {
+			continue
+		}
+		if err := lockOne(ctx, c, spec); err != nil {
+			r.log.Debug("lock failed", "child", i, "err", err)
+			continue
+		}
+		locked[i] = true
+	}
+	return locked
+}
+
+func lockOne(ctx context.Context, c fop.Layer, spec lockSpec) error {
+	if spec.inode != nil {
+		return c.Inodelk(ctx, spec.domain, spec.inode, fop.SetLkW, &fop.Flock{Type: syscall.F_WRLCK})
+	}
+	for k, e := range spec.entries {
+		if err := c.Entrylk(ctx, spec.domain, e.dir, e.name, fop.EntryLock, fop.EntryWrLck); err != nil {
+			for _, done := range spec.entries[:k] {
+				c.Entrylk(ctx, spec.domain, done.dir, done.name, fop.EntryUnlock, fop.EntryWrLck)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *AFR) unlock(ctx context.Context, spec lockSpec, set []bool) {
+	r.each(set, func(i int, c fop.Layer) error {
+		if spec.inode != nil {
+			return c.Inodelk(ctx, spec.domain, spec.inode, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+		}
+		for _, e := range spec.entries {
+			c.Entrylk(ctx, spec.domain, e.dir, e.name, fop.EntryUnlock, fop.EntryWrLck)
+		}
+		return nil
+	})
+}
+
+// each runs fn on the replicas in set, in parallel.
+func (r *AFR) each(set []bool, fn func(i int, c fop.Layer) error) []error {
+	errs := make([]error, len(r.children))
+	var wg sync.WaitGroup
+	for i, c := range r.children {
+		if !set[i] {
+			errs[i] = syscall.ENOTCONN
+			continue
+		}
+		if count(set) == 1 {
+			errs[i] = fn(i, c)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, c)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// preOp marks every target dirty on the replicas in set and returns the
+// replicas where that worked.
+func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bool) []bool {
+	errs := r.each(set, func(i int, c fop.Layer) error {
+		for _, loc := range targets {
+			if _, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, fop.Dict{DirtyKey: delta(t, 1)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ok := make([]bool, len(set))
+	for i := range set {
+		ok[i] = set[i] && errs[i] == nil
+	}
+	return ok
+}
+
+// postOp clears the dirty marks of the replicas in marked and, on each
+// replica that succeeded (good), records the operation as pending for
+// every replica that did not (good false): those are the sinks of the
+// next heal. With good nil nothing changed and nobody is accused.
+func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool) {
+	r.each(marked, func(i int, c fop.Layer) error {
+		x := fop.Dict{DirtyKey: delta(t, -1)}
+		if good != nil && good[i] {
+			for j := range r.children {
+				if !good[j] {
+					x[r.keys[j]] = delta(t, 1)
+				}
+			}
+		}
+		for _, loc := range targets {
+			if _, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x); err != nil {
+				r.log.Warn("post-op failed", "child", i, "type", t.String(), "err", err)
+			}
+		}
+		return nil
+	})
+}
+
+// txn runs op on every replica that is up inside a transaction of type t
+// whose changelog lives on targets (the object for data and metadata, the
+// parent directories for entry operations). It returns each replica's
+// error and the index of one that succeeded, or the error to report.
+func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.Loc, op func(i int, c fop.Layer) error) ([]error, int, error) {
+	up := r.upSet()
+	if !r.quorum(up) {
+		return nil, -1, syscall.ENOTCONN
+	}
+	ictx := internalCtx(ctx, newOwner())
+	locked := r.lock(ictx, spec, up)
+	defer r.unlock(ictx, spec, locked)
+	if !r.quorum(locked) {
+		return nil, -1, syscall.ENOTCONN
+	}
+	marked := r.preOp(ictx, t, targets, locked)
+	if !r.quorum(marked) {
+		r.postOp(ictx, t, targets, marked, nil)
+		return nil, -1, syscall.ENOTCONN
+	}
+	errs := r.each(marked, op)
+	good := make([]bool, len(errs))
+	first := -1
+	for i, err := range errs {
+		if marked[i] && err == nil {
+			good[i] = true
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if first < 0 {
+		// Nothing changed anywhere: report the error, accuse nobody.
+		r.postOp(ictx, t, targets, marked, nil)
+		return errs, -1, pickErr(errs, marked)
+	}
+	r.postOp(ictx, t, targets, marked, good)
+	if !r.quorum(good) {
+		return errs, -1, syscall.ENOTCONN
+	}
+	return errs, first, nil
+}
+
+// pickErr returns the error the most replicas agree on, preferring
+// anything over ENOTCONN.
+func pickErr(errs []error, set []bool) error {
+	var out error
+	for i, err := range errs {
+		if !set[i] || err == nil {
+			continue
+		}
+		if out == nil || fop.Errno(out) == syscall.ENOTCONN {
+			out = err
+		}
+	}
+	if out == nil {
+		out = syscall.ENOTCONN
+	}
+	return out
+}
