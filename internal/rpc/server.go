@@ -183,7 +183,12 @@ func (s *Server) ServeConn(nc net.Conn) {
 	log := s.Logger.With("remote", nc.RemoteAddr().String())
 	sess, br, err := s.hello(nc)
 	if err != nil {
-		log.Info("client refused", "err", err)
+		if errors.Is(err, io.EOF) {
+			// A port probe (glusterd waiting for the brick) says nothing.
+			log.Debug("connection closed before the handshake")
+		} else {
+			log.Info("client refused", "err", err)
+		}
 		return
 	}
 	sc := &serverConn{

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
@@ -35,7 +38,14 @@ const (
 	optAnonUID     = "anonuid"
 	optAnonGID     = "anongid"
 	optOutstanding = "rpc.outstanding-rpc-limit"
+	optUserTimeout = "transport.tcp-user-timeout"
 )
+
+// Dead clients are noticed by TCP: keep-alive probes as GlusterFS's
+// defaults (20 s idle, 9 probes 2 s apart) and a user timeout (default 42 s,
+// the ping timeout) for data the client stopped acknowledging. Their locks
+// and fds are then released.
+const defaultUserTimeout = 42 * time.Second
 
 // Server is the protocol/server layer. Its own fop methods pass to the
 // first child (Base); clients reach every child by name.
@@ -55,10 +65,11 @@ type Server struct {
 
 // config is the part of the options that can change live.
 type config struct {
-	opts       map[string]string
-	rootSquash bool
-	anonUID    uint32
-	anonGID    uint32
+	opts        map[string]string
+	rootSquash  bool
+	anonUID     uint32
+	anonGID     uint32
+	userTimeout time.Duration
 }
 
 var (
@@ -104,7 +115,14 @@ func New(a *graph.Args) (fop.Layer, error) {
 // Reconfigure takes new auth and squash options; they apply to
 // connections made from now on.
 func (s *Server) Reconfigure(opts map[string]string) error {
-	c := &config{opts: opts, anonUID: 65534, anonGID: 65534}
+	c := &config{opts: opts, anonUID: 65534, anonGID: 65534, userTimeout: defaultUserTimeout}
+	if v, ok := opts[optUserTimeout]; ok {
+		n, err := strconv.ParseUint(v, 10, 31)
+		if err != nil {
+			return fmt.Errorf("%s: option %s %q: want seconds", s.name, optUserTimeout, v)
+		}
+		c.userTimeout = time.Duration(n) * time.Second
+	}
 	if v, ok := opts[optRootSquash]; ok {
 		b, err := volopt.ParseBool(v)
 		if err != nil {
@@ -208,6 +226,9 @@ func (s *Server) Accept(h *rpc.Hello, nc net.Conn) (rpc.Session, error) {
 		s.log.Warn("authentication failed", "client", ip, "brick", h.Brick, "host", h.Hostname)
 		return nil, &refusal{"authentication failed", syscall.EACCES}
 	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		setupTCP(tc, conf.userTimeout, s.log)
+	}
 	sess := &session{
 		srv:       s,
 		brick:     brick,
@@ -237,4 +258,22 @@ func allowed(opts map[string]string, brick, ip string) bool {
 		allow = "*"
 	}
 	return volopt.MatchAddr(allow, ip)
+}
+
+// setupTCP turns on dead-peer detection on a client's connection.
+func setupTCP(tc *net.TCPConn, userTimeout time.Duration, log *slog.Logger) {
+	ka := net.KeepAliveConfig{Enable: true, Idle: 20 * time.Second, Interval: 2 * time.Second, Count: 9}
+	if err := tc.SetKeepAliveConfig(ka); err != nil {
+		log.Debug("keep-alive", "err", err)
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return
+	}
+	raw.Control(func(fd uintptr) {
+		err = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(userTimeout/time.Millisecond))
+	})
+	if err != nil {
+		log.Debug("tcp user timeout", "err", err)
+	}
 }
