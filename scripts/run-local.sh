@@ -15,10 +15,10 @@ if glusterfs --list-layers 2>/dev/null | grep -qx cluster/replicate; then layout
 
 stop() {
 	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt" || umount -l "$mnt"; fi
-	if [ -f "$run/glusterd.pid" ] && kill -0 "$(cat "$run/glusterd.pid")" 2>/dev/null; then
+	if gluster pool list >/dev/null 2>&1; then
 		gluster volume stop "$vol" >/dev/null 2>&1 || true
-		kill "$(cat "$run/glusterd.pid")" || true
 	fi
+	pkill -f "glusterd --workdir $lib" 2>/dev/null || true
 	# Bricks belong to this pool only; stop any left behind.
 	pkill -f "glusterfsd.*$home/" 2>/dev/null || true
 	echo "local cluster stopped (state kept in $home; rm -rf it to start afresh)"
