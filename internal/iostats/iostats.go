@@ -146,9 +146,6 @@ func NewLayer(name string, next fop.Layer) *IOStats {
 	}
 }
 
-// Name is the layer's volfile name (a brick's path, or the volume's).
-func (s *IOStats) Name() string { return s.name }
-
 func (s *IOStats) done(o op, start time.Time, err error) {
 	ns := int64(time.Since(start))
 	c := &s.ops[o]

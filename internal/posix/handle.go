@@ -198,17 +198,22 @@ func (p *Posix) resolve(g fop.GFID) (*object, error) {
 		p.closeObject(o)
 		return nil, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-		return o, nil
-	}
-	// A symlink handle is a directory's, unless it does not lead to a
-	// directory carrying g (then it is a symlink object's hard link).
-	r, err := p.dir(g)
-	if err != nil {
+	if !isDirHandle(&st) {
 		return o, nil
 	}
 	p.closeObject(o)
+	r, err := p.dir(g)
+	if err != nil {
+		return nil, err
+	}
 	return &object{g: g, fd: r.fd, dir: r, hdir: -1}, nil
+}
+
+// isDirHandle tells a directory's handle (a symlink with no other name)
+// from a symlink object's (a hard link to a symlink that has a name in the
+// volume too).
+func isDirHandle(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFLNK && st.Nlink == 1
 }
 
 // gfidAt reads trusted.gfid.
@@ -260,7 +265,7 @@ func (p *Posix) staleHandle(g fop.GFID, hdir int, name string) bool {
 	if err := unix.Fstatat(hdir, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return err == unix.ENOENT
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+	if !isDirHandle(&st) {
 		return st.Nlink <= 1
 	}
 	r, err := p.dir(g)

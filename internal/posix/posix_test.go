@@ -577,6 +577,17 @@ func TestNonRootCaller(t *testing.T) {
 	if err != nil || wa.Mode&unix.S_ISUID != 0 {
 		t.Fatalf("suid not cleared by write: %o %v", wa.Mode, err)
 	}
+	// Listing a directory needs read permission on it.
+	priv := b.mkdir(nobody, tmp.GFID, "private", 0o700)
+	err = b.Opendir(other, byGFID(priv.GFID), fop.NewFD(priv.GFID, 0))
+	wantErrno(t, err, unix.EACCES)
+	dfd := fop.NewFD(priv.GFID, 0)
+	if err := b.Opendir(nobody, byGFID(priv.GFID), dfd); err != nil {
+		t.Fatal(err)
+	}
+	b.Releasedir(nobody, dfd)
+	_, _, err = b.Lookup(other, &fop.Loc{Parent: priv.GFID, Name: "x"}, nil)
+	wantErrno(t, err, unix.EACCES)
 	// Mknod of a device needs privilege.
 	_, _, err = b.Mknod(nobody, at(tmp.GFID, "dev"), unix.S_IFCHR|0o666, 0, unix.Mkdev(1, 3), nil)
 	wantErrno(t, err, unix.EPERM)
