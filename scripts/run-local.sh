@@ -9,9 +9,9 @@ host=$(hostname)
 mnt=$home/mnt/$vol
 lib=$home/lib log=$home/log run=$home/run
 gluster() { command gluster --mode=script "$@"; }
-# replica 2 once this build has the replicate layer; until then the two
-# bricks are distributed.
-if glusterfs --list-layers 2>/dev/null | grep -qx cluster/replicate; then layout="replica 2"; else layout=""; fi
+
+
+layout="replica 2"
 
 stop() {
 	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt" || umount -l "$mnt"; fi

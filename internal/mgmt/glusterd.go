@@ -38,6 +38,9 @@ type Config struct {
 	LogDir      string
 	RunDir      string
 	BrickBinary string // glusterfsd; default: next to this executable
+	// LayerTypes are the layer types volfiles may use; nil means what
+	// this build registers (internal/layers).
+	LayerTypes map[string]bool
 }
 
 // Glusterd is one running management daemon.
@@ -71,7 +74,10 @@ func New(cfg Config, log *slog.Logger, logOut *os.File) (*Glusterd, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Glusterd{cfg: cfg, log: log, uuid: id, types: volgen.TypesOf(layers.Registry())}
+	g := &Glusterd{cfg: cfg, log: log, uuid: id, types: cfg.LayerTypes}
+	if g.types == nil {
+		g.types = volgen.TypesOf(layers.Registry())
+	}
 	g.hostname = cfg.Address
 	if g.hostname == "" || g.hostname == "0.0.0.0" {
 		if g.hostname, err = os.Hostname(); err != nil {

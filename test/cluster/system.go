@@ -2,49 +2,82 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 )
 
-// Machine-wide files tests change, each guarded by its own lock so that
-// test processes of different packages take turns.
+// Machine-wide files mount tests use; the helper's lock makes test
+// processes of different packages take turns.
 const (
 	MountHelperPath = "/sbin/mount.glusterfs"
 	mountHelperLock = "/tmp/gluster-go-mount-helper.lock"
 	fstabPath       = "/etc/fstab"
-	fstabLock       = "/tmp/gluster-go-fstab.lock"
 )
 
-// InstallMountHelper makes "mount -t glusterfs" run this build: it points
-// /sbin/mount.glusterfs at the built helper (a symlink, so the helper
-// finds the glusterfs client next to its target) until the test ends. A
-// helper that is not ours (Debian's glusterfs-client) is left alone and
-// the test is skipped. Not for parallel tests.
-func (c *Cluster) InstallMountHelper() {
+// InMountNamespace runs a shell script (sh -eu) in a private mount
+// namespace in which "mount -t glusterfs" runs this build's helper and, when
+// fstab is not empty, /etc/fstab holds fstab. The machine's files are not
+// changed: a mount.glusterfs that is not ours (Debian's) is covered by a
+// bind mount inside the namespace only, and an absent one is added as a
+// symlink to ours until the test ends. Mounts the script makes exist only
+// inside the namespace, so the script checks and unmounts them itself;
+// processes it leaves behind (clients) are killed at cleanup. Not for
+// parallel tests.
+func (c *Cluster) InMountNamespace(fstab, script string) (string, error) {
 	t := c.T
 	t.Helper()
 	unlock, err := Flock(mountHelperLock, 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(unlock)
-	if _, err := os.Lstat(MountHelperPath); err == nil {
-		if !ours(MountHelperPath) {
-			t.Skipf("%s exists and is not gluster-go's; not replacing it", MountHelperPath)
+	defer unlock()
+	helper := filepath.Join(c.Bin, "mount.glusterfs")
+	var setup []string
+	if _, err := os.Lstat(MountHelperPath); err == nil && !ours(MountHelperPath) {
+		setup = append(setup, "mount --bind "+shellQuote(helper)+" "+MountHelperPath)
+		// Our helper looks for glusterfs next to itself first, which is
+		// now where the other helper's glusterfs is.
+		if other := filepath.Join(filepath.Dir(MountHelperPath), "glusterfs"); exists(other) {
+			setup = append(setup, "mount --bind "+shellQuote(filepath.Join(c.Bin, "glusterfs"))+" "+other)
 		}
-		if err := os.Remove(MountHelperPath); err != nil {
+	} else {
+		os.Remove(MountHelperPath)
+		if err := os.Symlink(helper, MountHelperPath); err != nil {
 			t.Fatal(err)
 		}
+		defer os.Remove(MountHelperPath)
 	}
-	if err := os.Symlink(filepath.Join(c.Bin, "mount.glusterfs"), MountHelperPath); err != nil {
-		t.Fatal(err)
+	if fstab != "" {
+		p := filepath.Join(c.Root, fmt.Sprintf("fstab-%d", time.Now().UnixNano()))
+		if err := os.WriteFile(p, []byte(fstab), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		setup = append(setup, "mount --bind "+shellQuote(p)+" "+fstabPath)
 	}
-	t.Cleanup(func() { os.Remove(MountHelperPath) })
+	full := strings.Join(append(setup, script), "\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "unshare", "--mount", "--propagation", "private", "sh", "-euc", full).CombinedOutput()
+	t.Logf("$ unshare --mount sh -euc <<EOF\n%s\nEOF\n%s", full, out)
+	if err != nil {
+		return string(out), fmt.Errorf("mount namespace script: %w: %s", err, bytes.TrimSpace(out))
+	}
+	return string(out), nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // ours reports whether p is a gluster-go mount helper: a symlink to a
@@ -75,35 +108,4 @@ func (c *Cluster) MountCommand(args ...string) (string, error) {
 		return string(out), fmt.Errorf("mount %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return string(out), nil
-}
-
-// AddFstab appends line to /etc/fstab until the test ends, when the
-// original file is put back.
-func AddFstab(t testing.TB, line string) {
-	t.Helper()
-	unlock, err := Flock(fstabLock, 10*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(unlock)
-	orig, err := os.ReadFile(fstabPath)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	existed := err == nil
-	t.Cleanup(func() {
-		if existed {
-			os.WriteFile(fstabPath, orig, 0o644)
-		} else {
-			os.Remove(fstabPath)
-		}
-	})
-	next := append([]byte(nil), orig...)
-	if len(next) > 0 && next[len(next)-1] != '\n' {
-		next = append(next, '\n')
-	}
-	next = append(next, line+"\n"...)
-	if err := os.WriteFile(fstabPath, next, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -100,37 +100,37 @@ func TestTutorial(t *testing.T) {
 	// Back to everyone, for the mounts below from the default address.
 	expect(t, c.MustGluster(0, "volume", "set", "gv0", "auth.allow", "*"), "volume set: success")
 
-	// mount -t glusterfs with the first volfile server down.
-	c.InstallMountHelper()
+	// mount -t glusterfs with the first volfile server down. mount(8)
+	// runs in a private mount namespace (see InMountNamespace), so the
+	// script checks and unmounts what it mounts.
 	c.Kill(0)
 	helperMP := mkdir(t, c.Root, "mnt-helper")
-	if _, err := c.MountCommand("-t", "glusterfs",
-		"-o", "backupvolfile-server="+n2+",log-file="+filepath.Join(c.Root, "helper-client.log"),
-		n1+":/gv0", helperMP); err != nil {
+	out, err := c.InMountNamespace("", fmt.Sprintf(`
+mount -t glusterfs -o backupvolfile-server=%[1]s,log-file=%[2]s %[3]s:/gv0 %[4]s
+cat %[4]s/hello.txt
+findmnt -no FSTYPE,SOURCE %[4]s
+umount %[4]s`, n2, filepath.Join(c.Root, "helper-client.log"), n1, helperMP))
+	if err != nil {
 		t.Fatal(err)
 	}
-	expectFile(t, filepath.Join(helperMP, "hello.txt"), "hello, world\n")
-	if typ, _, ok := cluster.MountInfo(helperMP); !ok || typ != "fuse.glusterfs" {
-		t.Errorf("mount type = %q (mounted %v), want fuse.glusterfs", typ, ok)
-	}
-	c.Unmount(helperMP)
+	expect(t, out, "hello, world", "fuse.glusterfs", ":/gv0")
 	c.Restart(0)
 
 	// An fstab entry, mounted by its mount point and by mount -a.
 	fstabMP := mkdir(t, c.Root, "mnt-fstab")
-	c.TrackMount(fstabMP)
-	cluster.AddFstab(t, fmt.Sprintf("%s:/gv0 %s glusterfs defaults,_netdev,log-file=%s 0 0",
-		n1, fstabMP, filepath.Join(c.Root, "fstab-client.log")))
-	if _, err := c.MountCommand(fstabMP); err != nil {
+	fstab := fmt.Sprintf("%s:/gv0 %s glusterfs defaults,_netdev,log-file=%s 0 0\n",
+		n1, fstabMP, filepath.Join(c.Root, "fstab-client.log"))
+	out, err = c.InMountNamespace(fstab, fmt.Sprintf(`
+mount %[1]s
+echo "first: $(cat %[1]s/hello.txt)"
+umount %[1]s
+mount -a -t glusterfs
+echo "second: $(cat %[1]s/hello.txt)"
+umount %[1]s`, fstabMP))
+	if err != nil {
 		t.Fatal(err)
 	}
-	expectFile(t, filepath.Join(fstabMP, "hello.txt"), "hello, world\n")
-	c.Unmount(fstabMP)
-	if _, err := c.MountCommand("-a", "-t", "glusterfs"); err != nil {
-		t.Fatal(err)
-	}
-	expectFile(t, filepath.Join(fstabMP, "hello.txt"), "hello, world\n")
-	c.Unmount(fstabMP)
+	expect(t, out, "first: hello, world", "second: hello, world")
 }
 
 // clientVolfile fetches gv0's client volfile from node 1 and makes every

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,13 +23,23 @@ type Node struct {
 	*mgmt.Glusterd
 	Addr string // host:port of its API
 	Dir  string // workdir, logdir and rundir live below it
+	// Stop shuts the glusterd down (its bricks keep running); the test's
+	// end does it too.
+	Stop func()
 }
 
 // Start runs a glusterd on ip and port (its raft transport takes port+1)
-// until the test ends.
-func Start(t testing.TB, ip string, port int) *Node {
+// with its directories under a new temporary directory until the test
+// ends; opts adjust its configuration.
+func Start(t testing.TB, ip string, port int, opts ...func(*mgmt.Config)) *Node {
 	t.Helper()
-	dir := t.TempDir()
+	return StartIn(t, t.TempDir(), ip, port, opts...)
+}
+
+// StartIn is Start with the directories under dir (a restart on the same
+// state uses the same dir).
+func StartIn(t testing.TB, dir, ip string, port int, opts ...func(*mgmt.Config)) *Node {
+	t.Helper()
 	cfg := mgmt.Config{
 		Address: ip,
 		Port:    port,
@@ -36,10 +47,13 @@ func Start(t testing.TB, ip string, port int) *Node {
 		LogDir:  filepath.Join(dir, "log"),
 		RunDir:  filepath.Join(dir, "run"),
 	}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logOut, err := os.Create(filepath.Join(cfg.LogDir, "glusterd.log"))
+	logOut, err := os.OpenFile(filepath.Join(cfg.LogDir, "glusterd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +66,14 @@ func Start(t testing.TB, ip string, port int) *Node {
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() { done <- g.Serve(ctx, func() { close(ready) }) }()
-	t.Cleanup(func() {
+	n := &Node{Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: dir, Glusterd: g}
+	n.Stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Logf("glusterd %s:%d: %v", ip, port, err)
 		}
 	})
+	t.Cleanup(n.Stop)
 	select {
 	case <-ready:
 	case err := <-done:
@@ -65,7 +81,7 @@ func Start(t testing.TB, ip string, port int) *Node {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("glusterd %s:%d: not serving", ip, port)
 	}
-	return &Node{Glusterd: g, Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: dir}
+	return n
 }
 
 // FreePort returns a port that is free on ip together with the next one

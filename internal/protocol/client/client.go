@@ -34,7 +34,8 @@ import (
 // Type is the volfile type of this layer.
 const Type = "protocol/client"
 
-// MgmtPort is where glusterd's portmapper listens.
+// MgmtPort is where glusterd's portmapper listens, unless option
+// remote-mgmt-port says otherwise (glusterd on a private port in tests).
 const MgmtPort = 24007
 
 const (
@@ -54,6 +55,7 @@ type Client struct {
 	emit   func(fop.Event)
 	host   string
 	port   int // 0: ask the portmapper
+	mgmt   int // the portmapper's port
 	brick  string
 	source net.IP
 	hello  rpc.Hello
@@ -126,6 +128,14 @@ func New(a *graph.Args) (fop.Layer, error) {
 			return nil, fmt.Errorf("%s: remote-port %q: not a port", a.Name, p)
 		}
 		c.port = n
+	}
+	c.mgmt = MgmtPort
+	if p := opt("remote-mgmt-port"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return nil, fmt.Errorf("%s: remote-mgmt-port %q: not a port", a.Name, p)
+		}
+		c.mgmt = n
 	}
 	if s := opt("transport.socket.source-addr", "client-bind-address"); s != "" {
 		if c.source = net.ParseIP(s); c.source == nil {
@@ -297,7 +307,7 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 // portmap asks glusterd on the brick's host for the brick's port.
 func (c *Client) portmap(ctx context.Context) (int, error) {
 	u := fmt.Sprintf("http://%s/v1/portmap?brick=%s",
-		net.JoinHostPort(c.host, strconv.Itoa(MgmtPort)), url.QueryEscape(c.brick))
+		net.JoinHostPort(c.host, strconv.Itoa(c.mgmt)), url.QueryEscape(c.brick))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err

@@ -5,8 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,7 +54,11 @@ func newClient(t *testing.T, addr string, extra map[string]string) (*client.Clie
 	host, port, _ := net.SplitHostPort(addr)
 	opts := map[string]string{"remote-host": host, "remote-port": port, "remote-subvolume": "/b", "transport-type": "tcp"}
 	for k, v := range extra {
-		opts[k] = v
+		if v == "" {
+			delete(opts, k)
+		} else {
+			opts[k] = v
+		}
 	}
 	events := make(chan fop.Event, 100)
 	l, err := client.New(&graph.Args{Name: "v-client-0", Type: client.Type, Options: opts,
@@ -445,5 +453,42 @@ func TestNoBrick(t *testing.T) {
 	_, err := c.Stat(context.Background(), &locF)
 	if !errors.Is(err, syscall.ENOTCONN) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Without remote-port the client asks glusterd's portmapper.
+func TestPortmap(t *testing.T) {
+	ln := listen(t, "127.0.0.1:0")
+	startBrick(t, &rec{}, nil, ln)
+	brickPort := ln.Addr().(*net.TCPAddr).Port
+	asked := make(chan string, 10)
+	pm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.URL.Path + "?" + r.URL.RawQuery:
+		default:
+		}
+		if r.URL.Path != "/v1/portmap" || r.URL.Query().Get("brick") != "/b" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, `{"port":%d}`, brickPort)
+	}))
+	t.Cleanup(pm.Close)
+	mgmtPort := strconv.Itoa(pm.Listener.Addr().(*net.TCPAddr).Port)
+
+	c, events := newClient(t, "127.0.0.1:0", map[string]string{"remote-port": "", "remote-mgmt-port": mgmtPort})
+	if ev := waitEvent(t, events); ev != fop.ChildUp {
+		t.Fatalf("got %v", ev)
+	}
+	if q := <-asked; q != "/v1/portmap?brick=%2Fb" {
+		t.Fatalf("portmapper asked %s", q)
+	}
+	if _, err := c.Stat(context.Background(), &locF); err != nil {
+		t.Fatal(err)
+	}
+
+	_, events = newClient(t, "127.0.0.1:0", map[string]string{"remote-port": "", "remote-mgmt-port": mgmtPort, "remote-subvolume": "/nope"})
+	if ev := waitEvent(t, events); ev != fop.ChildDown {
+		t.Fatalf("brick the portmapper does not know: %v", ev)
 	}
 }
