@@ -10,9 +10,6 @@ mnt=$home/mnt/$vol
 lib=$home/lib log=$home/log run=$home/run
 gluster() { command gluster --mode=script "$@"; }
 
-
-layout="replica 2"
-
 stop() {
 	if mountpoint -q "$mnt" 2>/dev/null; then umount "$mnt" || umount -l "$mnt"; fi
 	if gluster pool list >/dev/null 2>&1; then
@@ -30,8 +27,9 @@ start() {
 		glusterd --workdir "$lib" --logdir "$log" --rundir "$run"
 	fi
 	if ! gluster volume info "$vol" >/dev/null 2>&1; then
-		# Bricks on the root file system need force, as in GlusterFS.
-		gluster volume create "$vol" $layout "$host:$home/bricks/b1" "$host:$home/bricks/b2" force
+		# Two replicas on one host (and bricks on the root file system) need
+		# force, as in GlusterFS.
+		gluster volume create "$vol" replica 2 "$host:$home/bricks/b1" "$host:$home/bricks/b2" force
 	fi
 	if ! gluster volume info "$vol" | grep -q '^Status: Started'; then
 		gluster volume start "$vol"
@@ -41,7 +39,7 @@ start() {
 	fi
 	cat <<MSG
 
-gluster-go is running: one node, volume $vol (${layout:-distribute}), mounted.
+gluster-go is running: one node, volume $vol (replica 2), mounted.
 
   mount point   $mnt          (type: $(findmnt -no FSTYPE "$mnt"))
   glusterd      $host:24007    (state $lib, logs $log)

@@ -47,12 +47,7 @@ func (p *Posix) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
 	if err != nil {
 		return fail("opendir", loc, err)
 	}
-	// The FD is shared by every replica a cluster layer opens it on:
-	// write only when the caller left it unset, so parallel opens do not race.
-	if fd.GFID != o.g {
-		fd.GFID = o.g
-	}
-	fd.SetCtx(p, &openDir{openFile: openFile{fd: f, g: o.g}, root: o.g == fop.RootGFID})
+	p.bind(fd, o.g, &openDir{openFile: openFile{fd: f, g: o.g}, root: o.g == fop.RootGFID})
 	return nil
 }
 

@@ -292,12 +292,7 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 		unix.Close(f)
 		return obj, parent, fail("create", loc, err)
 	}
-	// The FD is shared by every replica a cluster layer opens it on:
-	// write only when the caller left it unset, so parallel opens do not race.
-	if fd.GFID != g {
-		fd.GFID = g
-	}
-	fd.SetCtx(p, &openFile{fd: f, g: g})
+	p.bind(fd, g, &openFile{fd: f, g: g})
 	return obj, parent, nil
 }
 

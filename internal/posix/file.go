@@ -21,6 +21,16 @@ type openFile struct {
 	g  fop.GFID
 }
 
+// bind records posix's state of an opened fd. The FD is shared by every
+// replica a cluster layer opens it on: its GFID is written only when the
+// caller left it unset, so parallel opens do not race.
+func (p *Posix) bind(fd *fop.FD, g fop.GFID, state any) {
+	if fd.GFID != g {
+		fd.GFID = g
+	}
+	fd.SetCtx(p, state)
+}
+
 // fileOf returns posix's state of fd (file or directory).
 func (p *Posix) fileOf(fd *fop.FD) (*openFile, error) {
 	v, _ := fd.Ctx(p)
@@ -57,12 +67,7 @@ func (p *Posix) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD
 	if err != nil {
 		return fail("open", loc, err)
 	}
-	// The FD is shared by every replica a cluster layer opens it on:
-	// write only when the caller left it unset, so parallel opens do not race.
-	if fd.GFID != o.g {
-		fd.GFID = o.g
-	}
-	fd.SetCtx(p, &openFile{fd: f, g: o.g})
+	p.bind(fd, o.g, &openFile{fd: f, g: o.g})
 	return nil
 }
 
