@@ -6,6 +6,7 @@ PREFIX  ?= /usr/local
 .PHONY: build install run stop test vet fuzz bench
 
 build:
+	scripts/install-deps.sh
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # install puts the binaries on PATH and mount.glusterfs where mount(8) looks.
