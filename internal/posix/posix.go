@@ -85,8 +85,12 @@ func New(a *graph.Args) (fop.Layer, error) {
 }
 
 // OpenBrick opens the brick at dir (New without a volfile). volID nil
-// skips the volume-id check; log may be nil.
+// skips the volume-id check; cacheSize <= 0 means the default; log may be
+// nil.
 func OpenBrick(dir string, volID *fop.GFID, cacheSize int, log *slog.Logger) (*Posix, error) {
+	if cacheSize <= 0 {
+		cacheSize = defaultDirCache
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
