@@ -22,7 +22,7 @@ import (
 )
 
 // startBrick serves r as brick "/b" on ln.
-func startBrick(t *testing.T, r fop.Layer, opts map[string]string, ln net.Listener) *server.Server {
+func startBrick(t testing.TB, r fop.Layer, opts map[string]string, ln net.Listener) *server.Server {
 	t.Helper()
 	if opts == nil {
 		opts = map[string]string{}
@@ -38,7 +38,7 @@ func startBrick(t *testing.T, r fop.Layer, opts map[string]string, ln net.Listen
 	return s
 }
 
-func listen(t *testing.T, addr string) net.Listener {
+func listen(t testing.TB, addr string) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -49,7 +49,7 @@ func listen(t *testing.T, addr string) net.Listener {
 
 // newClient returns a started protocol/client for brick "/b" at addr and
 // the events it reports.
-func newClient(t *testing.T, addr string, extra map[string]string) (*client.Client, chan fop.Event) {
+func newClient(t testing.TB, addr string, extra map[string]string) (*client.Client, chan fop.Event) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	opts := map[string]string{"remote-host": host, "remote-port": port, "remote-subvolume": "/b", "transport-type": "tcp"}
