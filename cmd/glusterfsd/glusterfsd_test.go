@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -23,7 +24,7 @@ import (
 
 // brickVolfile stacks the brick graph's layers that this build has; the
 // layer under protocol/server is named by the brick path.
-func brickVolfile(vol, brick string) string {
+func brickVolfile(vol, brick, dumpDir string) string {
 	reg := layers.Registry()
 	stack := []struct{ name, typ, opts string }{
 		{vol + "-posix", "storage/posix", fmt.Sprintf("    option directory %s\n    option volume-id %s\n", brick, uuid.NewString())},
@@ -47,7 +48,7 @@ func brickVolfile(vol, brick string) string {
 		b.WriteString("end-volume\n\n")
 		below = name
 	}
-	fmt.Fprintf(&b, "volume %s-server\n    type protocol/server\n    option auth.addr.%s.allow *\n    subvolumes %s\nend-volume\n", vol, brick, below)
+	fmt.Fprintf(&b, "volume %s-server\n    type protocol/server\n    option auth.addr.%s.allow *\n    option statedump-path %s\n    subvolumes %s\nend-volume\n", vol, brick, dumpDir, below)
 	return b.String()
 }
 
@@ -86,7 +87,8 @@ func TestGlusterfsdServesBrick(t *testing.T) {
 		t.Fatal(err)
 	}
 	volfile := filepath.Join(dir, "b1.vol")
-	os.WriteFile(volfile, []byte(brickVolfile("tv", brick)), 0o644)
+	dumpDir := filepath.Join(dir, "run")
+	os.WriteFile(volfile, []byte(brickVolfile("tv", brick, dumpDir)), 0o644)
 	pidFile, logFile := filepath.Join(dir, "run", "b1.pid"), filepath.Join(dir, "b1.log")
 	port := freePort(t)
 
@@ -158,6 +160,25 @@ func TestGlusterfsdServesBrick(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(pid)) != strconv.Itoa(cmd.Process.Pid) {
 		t.Fatalf("pid file: %q, %v", pid, err)
 	}
+	// SIGUSR1 writes a state dump listing this client.
+	cmd.Process.Signal(syscall.SIGUSR1)
+	dumpGlob := filepath.Join(dumpDir, fmt.Sprintf("glusterdump.%d.dump.*", cmd.Process.Pid))
+	for {
+		if m, _ := filepath.Glob(dumpGlob); len(m) > 0 {
+			if dump, err := os.ReadFile(m[0]); err == nil && strings.Contains(string(dump), "DUMP-END-TIME") {
+				if !strings.Contains(string(dump), "connected-clients=1") || !strings.Contains(string(dump), "tv-server=protocol/server") {
+					t.Errorf("state dump:\n%s", dump)
+				}
+				break
+			}
+		}
+		select {
+		case err := <-exited:
+			failed(err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-exited; err != nil {
 		failed(err)

@@ -2,18 +2,23 @@
 // layer graph from its volfile (protocol/server on top, storage/posix at
 // the bottom), hands the brick port's listener to protocol/server and
 // serves until its context ends, then closes the graph, which drops every
-// client and releases what they held.
+// client and releases what they held. SIGUSR1 writes a state dump.
 package brickd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/volfile"
@@ -21,6 +26,16 @@ import (
 
 // DefaultLogDir is where brick logs go unless told otherwise.
 const DefaultLogDir = "/var/log/glusterfs/bricks"
+
+// DefaultStatedumpDir is where SIGUSR1 writes state dumps, unless the
+// server volume's statedump-path option says otherwise.
+const DefaultStatedumpDir = "/var/run/gluster"
+
+// Dumper is implemented by layers with state worth a look in a state dump
+// (connected clients, held locks). Statedump writes "key=value" lines.
+type Dumper interface {
+	Statedump(w io.Writer)
+}
 
 // Config is what glusterfsd's flags say.
 type Config struct {
@@ -101,9 +116,54 @@ func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if ready != nil {
 		ready(addr)
 	}
-	<-ctx.Done()
-	log.Info("brick shutting down", "brick", cfg.BrickName, "reason", context.Cause(ctx))
-	return nil
+	dumps := make(chan os.Signal, 1)
+	signal.Notify(dumps, syscall.SIGUSR1)
+	defer signal.Stop(dumps)
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("brick shutting down", "brick", cfg.BrickName, "reason", context.Cause(ctx))
+			return nil
+		case <-dumps:
+			dir, ok := vf.Top().Option("statedump-path")
+			if !ok {
+				dir = DefaultStatedumpDir
+			}
+			if path, err := statedump(dir, cfg, vf, g); err != nil {
+				log.Error("statedump", "err", err)
+			} else {
+				log.Info("statedump written", "file", path)
+			}
+		}
+	}
+}
+
+// statedump writes the brick's state, as GlusterFS's glusterdump.PID.dump.TS:
+// the graph, then a section per layer that has something to say.
+func statedump(dir string, cfg Config, vf *volfile.File, g *graph.Graph) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("statedump: %w", err)
+	}
+	now := time.Now()
+	path := filepath.Join(dir, fmt.Sprintf("glusterdump.%d.dump.%d", os.Getpid(), now.Unix()))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "DUMP-START-TIME: %s\n\n[global]\npid=%d\nbrick=%s\nvolfile=%s\n\n[graph]\n",
+		now.UTC().Format("2006-01-02 15:04:05.000000"), os.Getpid(), cfg.BrickName, cfg.Volfile)
+	for _, v := range vf.Volumes {
+		fmt.Fprintf(&b, "%s=%s\n", v.Name, v.Type)
+	}
+	for i := len(vf.Volumes) - 1; i >= 0; i-- {
+		v := vf.Volumes[i]
+		if d, ok := g.Layer(v.Name).(Dumper); ok {
+			fmt.Fprintf(&b, "\n[%s.%s]\n", v.Type, v.Name)
+			d.Statedump(&b)
+		}
+	}
+	fmt.Fprintf(&b, "\nDUMP-END-TIME: %s\n", time.Now().UTC().Format("2006-01-02 15:04:05.000000"))
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		return "", fmt.Errorf("statedump: %w", err)
+	}
+	return path, nil
 }
 
 func writePidFile(path string) error {

@@ -10,6 +10,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -275,5 +276,20 @@ func setupTCP(tc *net.TCPConn, userTimeout time.Duration, log *slog.Logger) {
 	})
 	if err != nil {
 		log.Debug("tcp user timeout", "err", err)
+	}
+}
+
+// Statedump lists the connected clients (brickd's SIGUSR1 dump).
+func (s *Server) Statedump(w io.Writer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(w, "connected-clients=%d\n", len(s.sessions))
+	i := 0
+	for sess := range s.sessions {
+		sess.mu.Lock()
+		fmt.Fprintf(w, "client.%d.id=%s\nclient.%d.addr=%s\nclient.%d.brick=%s\nclient.%d.open-fds=%d\n",
+			i, sess.id, i, sess.nc.RemoteAddr(), i, sess.brickName, i, len(sess.fds))
+		sess.mu.Unlock()
+		i++
 	}
 }
