@@ -21,13 +21,13 @@ const (
 
 // InMountNamespace runs a shell script (sh -eu) in a private mount
 // namespace in which "mount -t glusterfs" runs this build's helper and, when
-// fstab is not empty, /etc/fstab holds fstab. The machine's files are not
-// changed: a mount.glusterfs that is not ours (Debian's) is covered by a
-// bind mount inside the namespace only, and an absent one is added as a
-// symlink to ours until the test ends. Mounts the script makes exist only
-// inside the namespace, so the script checks and unmounts them itself;
-// processes it leaves behind (clients) are killed at cleanup. Not for
-// parallel tests.
+// fstab is not empty, /etc/fstab holds fstab. The machine's files stay as
+// they are: an existing mount.glusterfs (Debian's, or a make install's) and
+// the glusterfs next to it are covered by bind mounts inside the namespace
+// only; only when there is none does a symlink to ours exist while the
+// script runs. Mounts the script makes exist only inside the namespace, so
+// the script checks and unmounts them itself; processes it leaves behind
+// (clients) are killed at cleanup. Not for parallel tests.
 func (c *Cluster) InMountNamespace(fstab, script string) (string, error) {
 	t := c.T
 	t.Helper()
@@ -38,19 +38,25 @@ func (c *Cluster) InMountNamespace(fstab, script string) (string, error) {
 	defer unlock()
 	helper := filepath.Join(c.Bin, "mount.glusterfs")
 	var setup []string
-	if _, err := os.Lstat(MountHelperPath); err == nil && !ours(MountHelperPath) {
-		setup = append(setup, "mount --bind "+shellQuote(helper)+" "+MountHelperPath)
-		// Our helper looks for glusterfs next to itself first, which is
-		// now where the other helper's glusterfs is.
-		if other := filepath.Join(filepath.Dir(MountHelperPath), "glusterfs"); exists(other) {
-			setup = append(setup, "mount --bind "+shellQuote(filepath.Join(c.Bin, "glusterfs"))+" "+other)
+	if real, err := filepath.EvalSymlinks(MountHelperPath); err == nil {
+		setup = append(setup, "mount --bind "+shellQuote(helper)+" "+shellQuote(real))
+		// Our helper looks for glusterfs next to itself first.
+		if other := filepath.Join(filepath.Dir(real), "glusterfs"); exists(other) {
+			setup = append(setup, "mount --bind "+shellQuote(filepath.Join(c.Bin, "glusterfs"))+" "+shellQuote(other))
 		}
 	} else {
+		// Absent (or a dangling symlink left by a killed test).
+		prev, _ := os.Readlink(MountHelperPath)
 		os.Remove(MountHelperPath)
 		if err := os.Symlink(helper, MountHelperPath); err != nil {
 			t.Fatal(err)
 		}
-		defer os.Remove(MountHelperPath)
+		defer func() {
+			os.Remove(MountHelperPath)
+			if prev != "" {
+				os.Symlink(prev, MountHelperPath)
+			}
+		}()
 	}
 	if fstab != "" {
 		p := filepath.Join(c.Root, fmt.Sprintf("fstab-%d", time.Now().UnixNano()))
@@ -78,21 +84,6 @@ func exists(p string) bool {
 // shellQuote quotes s for sh.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// ours reports whether p is a gluster-go mount helper: a symlink to a
-// mount.glusterfs that is gone (left by a killed test) or that says it is
-// gluster-go's.
-func ours(p string) bool {
-	target, err := os.Readlink(p)
-	if err != nil || filepath.Base(target) != "mount.glusterfs" {
-		return false
-	}
-	if _, err := os.Stat(target); err != nil {
-		return true
-	}
-	out, err := exec.Command(target, "--version").Output()
-	return err == nil && strings.Contains(string(out), "gluster-go")
 }
 
 // MountCommand runs mount(8) with args (e.g. "-t", "glusterfs",
