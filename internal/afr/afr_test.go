@@ -13,6 +13,7 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/posix"
 )
@@ -28,7 +29,11 @@ func newSet(t *testing.T, n int, opts map[string]string) (*AFR, []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		children = append(children, locks.NewLayer(p))
+		ix, err := index.New(&graph.Args{Children: []fop.Layer{locks.NewLayer(p)}, Options: map[string]string{"index-base": index.Base(dir)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, ix)
 		names = append(names, fmt.Sprintf("test-client-%d", i))
 		dirs = append(dirs, dir)
 	}
@@ -148,6 +153,9 @@ func TestDownReplicaIsAccusedAndHealed(t *testing.T) {
 	if c := pending(t, dirs[0], "f", r.keys[1]); c[dataTxn] == 0 {
 		t.Fatalf("replica 0 does not accuse replica 1: %v", c)
 	}
+	if p, _ := index.Pending(index.Base(dirs[0])); len(p) != 1 || p[0] != g {
+		t.Fatalf("index of replica 0 = %v, want [%s]", p, g)
+	}
 	up(r, 1)
 	if _, _, err := r.Lookup(bg, &fop.Loc{Parent: fop.RootGFID, Name: "f"}, nil); err != nil {
 		t.Fatal(err)
@@ -160,7 +168,11 @@ func TestDownReplicaIsAccusedAndHealed(t *testing.T) {
 	if c := pending(t, dirs[0], "f", r.keys[1]); c != (counters{}) {
 		t.Fatalf("changelog not reset: %v", c)
 	}
-	_ = g
+	for _, d := range dirs {
+		if p, _ := index.Pending(index.Base(d)); len(p) != 0 {
+			t.Fatalf("index of %s still lists %v after heal", d, p)
+		}
+	}
 }
 
 func TestEntriesCreatedWhileDownAreHealed(t *testing.T) {

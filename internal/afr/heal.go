@@ -325,25 +325,19 @@ func (r *AFR) resetChangelog(ctx context.Context, loc *fop.Loc, mx *matrix, ok [
 		return
 	}
 	r.each(ok, func(i int, c fop.Layer) error {
-		x := fop.Dict{}
+		// All keys go in (see postOp) so the brick's index can drop the
+		// object once everything is zero.
 		var d counters
 		for _, t := range healed {
 			d[t] = -mx.dirty[i][t]
 		}
-		if d != (counters{}) {
-			x[DirtyKey] = d.encode()
-		}
+		x := fop.Dict{DirtyKey: d.encode()}
 		for j, key := range r.keys {
 			var p counters
 			for _, t := range healed {
 				p[t] = -mx.m[i][j][t]
 			}
-			if p != (counters{}) {
-				x[key] = p.encode()
-			}
-		}
-		if len(x) == 0 {
-			return nil
+			x[key] = p.encode()
 		}
 		_, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x)
 		if err != nil {

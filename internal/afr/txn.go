@@ -143,12 +143,15 @@ func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bo
 // next heal. With good nil nothing changed and nobody is accused.
 func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool) {
 	r.each(marked, func(i int, c fop.Layer) error {
+		// Every key goes in, zero or not, so that the brick's index sees
+		// the whole changelog of the object in the reply.
 		x := fop.Dict{DirtyKey: delta(t, -1)}
-		if good != nil && good[i] {
-			for j := range r.children {
-				if !good[j] {
-					x[r.keys[j]] = delta(t, 1)
-				}
+		for j := range r.children {
+			accuse := good != nil && good[i] && !good[j]
+			if accuse {
+				x[r.keys[j]] = delta(t, 1)
+			} else {
+				x[r.keys[j]] = delta(t, 0)
 			}
 		}
 		for _, loc := range targets {

@@ -7,6 +7,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/afr"
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/posix"
@@ -25,5 +26,6 @@ func Registry() graph.Registry {
 		posix.Type:       posix.New,
 		locks.Type:       locks.New,
 		iostats.Type:     iostats.New,
+		index.Type:       index.New,
 	}
 }
