@@ -60,8 +60,8 @@ func (p *Posix) dirOf(fd *fop.FD) (*openDir, error) {
 	return d, nil
 }
 
-// Readdir returns up to max entries after cookie off. "." and ".." are not
-// returned (front ends add them); neither is .glusterfs at the root.
+// Readdir returns up to max entries after cookie off, "." and ".."
+// included (as GlusterFS does), .glusterfs at the root hidden.
 func (p *Posix) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, plus bool, xreq fop.Dict) ([]fop.DirEntry, error) {
 	d, err := p.dirOf(fd)
 	if err != nil {
@@ -100,10 +100,16 @@ func (p *Posix) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, pl
 		}
 		d.pending = d.pending[l:]
 		d.pos = de.off
-		if de.name == "." || de.name == ".." || (d.root && de.name == gfidDir) {
+		if d.root && de.name == gfidDir {
 			continue
 		}
-		e, ok := p.dirEntry(d.fd, &de, plus, xreq)
+		var e fop.DirEntry
+		ok := true
+		if de.name == "." || de.name == ".." {
+			e = p.dotEntry(d, &de, plus)
+		} else {
+			e, ok = p.dirEntry(d.fd, &de, plus, xreq)
+		}
 		if ok {
 			out = append(out, e)
 		}
@@ -132,6 +138,32 @@ func (p *Posix) dirEntry(dirfd int, de *dirent, plus bool, xreq fop.Dict) (fop.D
 	e.Type = a.Type()
 	e.Xattrs = requestedXattrs(dirfd, de.name, unix.AT_SYMLINK_NOFOLLOW, xreq)
 	return e, true
+}
+
+// dotEntry describes "." or "..", by GFID: ".." of the root is the root,
+// never the directory the brick sits in.
+func (p *Posix) dotEntry(d *openDir, de *dirent, plus bool) fop.DirEntry {
+	g := d.g
+	if de.name == ".." && !d.root {
+		if link, err := p.readHandle(d.g); err == nil {
+			if parent, _, ok := parseDirHandle(link); ok {
+				g = parent
+			}
+		}
+	}
+	e := fop.DirEntry{Name: de.name, Off: de.off, Ino: fop.InoOf(g), Type: unix.S_IFDIR}
+	if !plus {
+		return e
+	}
+	r, err := p.dir(g)
+	if err != nil {
+		return e
+	}
+	defer p.dirs.release(r)
+	if a, err := statAt(g, r.fd, ""); err == nil {
+		e.Attr = &a
+	}
+	return e
 }
 
 // Fsyncdir makes the directory's entries durable.

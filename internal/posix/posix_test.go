@@ -357,12 +357,23 @@ func TestReaddirOffsets(t *testing.T) {
 		all = append(all, es...)
 		off = es[len(es)-1].Off
 	}
-	got := make([]string, len(all))
-	for i, e := range all {
-		got[i] = e.Name
+	var got []string
+	dots := 0
+	for _, e := range all {
+		if e.Name == "." || e.Name == ".." {
+			dots++
+			if e.Type != unix.S_IFDIR || (e.Name == "." && e.Ino != fop.InoOf(d.GFID)) || (e.Name == ".." && e.Ino != 1) {
+				t.Fatalf("entry %+v", e)
+			}
+			continue
+		}
+		got = append(got, e.Name)
 		if e.Ino == 0 || e.Type != unix.S_IFREG {
 			t.Fatalf("entry %+v", e)
 		}
+	}
+	if dots != 2 {
+		t.Fatalf(". and .. listed %d times", dots)
 	}
 	slices.Sort(got)
 	want := slices.Clone(names)
@@ -391,11 +402,17 @@ func TestReaddirOffsets(t *testing.T) {
 		rest = append(rest, es...)
 		off = es[len(es)-1].Off
 	}
-	if len(rest) != n-k-1 {
-		t.Fatalf("resumed listing has %d entries, want %d", len(rest), n-k-1)
+	if len(rest) != len(all)-k-1 {
+		t.Fatalf("resumed listing has %d entries, want %d", len(rest), len(all)-k-1)
 	}
 	for i, e := range rest {
-		if e.Name != all[k+1+i].Name || e.Attr == nil || e.Attr.GFID != diskGFID(t, filepath.Join(dpath, e.Name)) ||
+		if e.Name != all[k+1+i].Name || e.Attr == nil {
+			t.Fatalf("entry %d: %+v", i, e)
+		}
+		if e.Name == "." || e.Name == ".." {
+			continue
+		}
+		if e.Attr.GFID != diskGFID(t, filepath.Join(dpath, e.Name)) ||
 			!bytes.Equal(e.Xattrs[xattrGFID], e.Attr.GFID[:]) || e.Ino != fop.InoOf(e.Attr.GFID) {
 			t.Fatalf("entry %d: %+v", i, e)
 		}
@@ -416,8 +433,16 @@ func TestRootHidesGlusterfs(t *testing.T) {
 	}
 	defer b.Releasedir(b.ctx, fd)
 	es, err := b.Readdir(b.ctx, fd, 0, 100, true, nil)
-	if err != nil || len(es) != 1 || es[0].Name != "visible" {
-		t.Fatalf("root listing: %+v %v", es, err)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name)
+		if e.Name == ".." && (e.Attr == nil || e.Attr.GFID != fop.RootGFID) {
+			t.Fatalf(".. of the root: %+v", e)
+		}
+	}
+	slices.Sort(names)
+	if err != nil || !slices.Equal(names, []string{".", "..", "visible"}) {
+		t.Fatalf("root listing: %v %v", names, err)
 	}
 	_, _, err = b.Lookup(b.ctx, &fop.Loc{Parent: fop.RootGFID, Name: gfidDir}, nil)
 	wantErrno(t, err, unix.ENOENT)
