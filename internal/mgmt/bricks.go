@@ -118,7 +118,6 @@ func (s *supervisor) readCopies() map[string]*store.Volume {
 			continue
 		}
 		out[v.Name] = &v
-		s.copies[v.Name] = b
 	}
 	return out
 }
@@ -128,7 +127,9 @@ func (s *supervisor) readCopies() map[string]*store.Volume {
 // the pool has no quorum yet.
 func (s *supervisor) restoreLocal(ctx context.Context) {
 	for name, v := range s.readCopies() {
+		s.mu.Lock()
 		s.known[name] = v.Status
+		s.mu.Unlock()
 		if v.Status != store.StatusStarted {
 			continue
 		}
