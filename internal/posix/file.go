@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"hash/adler32"
+	"slices"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -28,7 +30,54 @@ func (p *Posix) bind(fd *fop.FD, g fop.GFID, state any) {
 	if fd.GFID != g {
 		fd.GFID = g
 	}
+	if f, ok := state.(*openFile); ok {
+		p.openFiles.add(f)
+	}
 	fd.SetCtx(p, state)
+}
+
+// openFiles indexes the brick's open regular files by GFID, so that calls
+// by GFID on a file whose last name (and so its handle) is gone keep
+// working while it is open, as on a local file system.
+type openFiles struct {
+	mu sync.Mutex
+	m  map[fop.GFID][]*openFile
+}
+
+func (o *openFiles) add(f *openFile) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = make(map[fop.GFID][]*openFile)
+	}
+	o.m[f.g] = append(o.m[f.g], f)
+}
+
+func (o *openFiles) remove(f *openFile) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fs := slices.DeleteFunc(o.m[f.g], func(x *openFile) bool { return x == f })
+	if len(fs) == 0 {
+		delete(o.m, f.g)
+	} else {
+		o.m[f.g] = fs
+	}
+}
+
+// object returns an object for g backed by a duplicate of one of its open
+// fds, or ENOENT.
+func (o *openFiles) object(g fop.GFID) (*object, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fs := o.m[g]
+	if len(fs) == 0 {
+		return nil, unix.ENOENT
+	}
+	fd, err := unix.FcntlInt(uintptr(fs[0].fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &object{g: g, fd: fd, hdir: -1}, nil
 }
 
 // fileOf returns posix's state of fd (file or directory).
@@ -182,6 +231,7 @@ func (p *Posix) Release(ctx context.Context, fd *fop.FD) error {
 		return failFD("release", fd, unix.EBADF)
 	}
 	fd.DelCtx(p)
+	p.openFiles.remove(h)
 	if err := unix.Close(h.fd); err != nil {
 		return failFD("release", fd, err)
 	}

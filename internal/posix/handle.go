@@ -159,7 +159,7 @@ type object struct {
 // at returns the dirfd, path and flags that name the object itself (never
 // following a symlink) for the *xattrat calls, which refuse O_PATH fds.
 func (o *object) at() (int, string, int) {
-	if o.dir != nil {
+	if o.hdir < 0 { // a directory, or an unlinked file's open fd
 		return o.fd, "", unix.AT_EMPTY_PATH
 	}
 	return o.hdir, o.name, unix.AT_SYMLINK_NOFOLLOW
@@ -171,7 +171,9 @@ func (p *Posix) closeObject(o *object) {
 		return
 	}
 	unix.Close(o.fd)
-	unix.Close(o.hdir)
+	if o.hdir >= 0 {
+		unix.Close(o.hdir)
+	}
 }
 
 // resolve finds the object g through its handle.
@@ -183,6 +185,9 @@ func (p *Posix) resolve(g fop.GFID) (*object, error) {
 		return &object{g: g, fd: r.fd, dir: r, hdir: -1}, nil
 	}
 	hdir, err := p.handleDir(g, false)
+	if err == unix.ENOENT {
+		return p.openFiles.object(g)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +195,9 @@ func (p *Posix) resolve(g fop.GFID) (*object, error) {
 	fd, err := openBeneath(hdir, name, unix.O_PATH|unix.O_NOFOLLOW, true)
 	if err != nil {
 		unix.Close(hdir)
+		if err == unix.ENOENT {
+			return p.openFiles.object(g)
+		}
 		return nil, err
 	}
 	o := &object{g: g, fd: fd, hdir: hdir, name: name}

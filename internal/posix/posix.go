@@ -40,12 +40,13 @@ const (
 // no Next, and Posix answers every operation itself.
 type Posix struct {
 	fop.Base
-	path   string
-	root   int // O_RDONLY fd of the brick root
-	gdir   int // O_PATH fd of .glusterfs
-	groups []uint32
-	dirs   *dirCache
-	log    *slog.Logger
+	path      string
+	root      int // O_RDONLY fd of the brick root
+	gdir      int // O_PATH fd of .glusterfs
+	groups    []uint32
+	dirs      *dirCache
+	openFiles openFiles
+	log       *slog.Logger
 	// xattrop is read-modify-write; stripes keyed by GFID make it atomic
 	// without a lock per object.
 	xattropMu [xattropStripes]sync.Mutex

@@ -238,7 +238,6 @@ func TestUnlinkKeepsOpenFile(t *testing.T) {
 	if err := b.Open(b.ctx, byGFID(f.GFID), unix.O_RDWR, fd); err != nil {
 		t.Fatal(err)
 	}
-	defer b.Release(b.ctx, fd)
 	if _, err := b.Unlink(b.ctx, &fop.Loc{Parent: fop.RootGFID, Name: "f"}); err != nil {
 		t.Fatal(err)
 	}
@@ -263,9 +262,25 @@ func TestUnlinkKeepsOpenFile(t *testing.T) {
 	if err != nil || string(buf[:n]) != "datamore" {
 		t.Fatalf("read after unlink: %q %v", buf[:n], err)
 	}
-	if _, err := b.Fsetxattr(b.ctx, fd, fop.Dict{"user.k": []byte("v")}, 0), error(nil); err != nil {
+	if err := b.Fsetxattr(b.ctx, fd, fop.Dict{"user.k": []byte("v")}, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Calls by GFID still reach it while it is open.
+	if a, err := b.Stat(b.ctx, byGFID(f.GFID)); err != nil || a.Nlink != 0 || a.Size != 8 {
+		t.Fatalf("stat by gfid of an open unlinked file: %+v %v", a, err)
+	}
+	if a, err := b.Setattr(b.ctx, byGFID(f.GFID), &fop.SetAttr{Valid: fop.SetMode, Mode: 0o600}); err != nil || a.Mode&0o777 != 0o600 {
+		t.Fatalf("setattr by gfid of an open unlinked file: %+v %v", a, err)
+	}
+	if x, err := b.Getxattr(b.ctx, byGFID(f.GFID), "user.k"); err != nil || string(x["user.k"]) != "v" {
+		t.Fatalf("getxattr by gfid of an open unlinked file: %v %v", x, err)
+	}
+	fd2 := fop.NewFD(f.GFID, 0)
+	if err := b.Open(b.ctx, byGFID(f.GFID), unix.O_RDONLY, fd2); err != nil {
+		t.Fatal(err)
+	}
+	b.Release(b.ctx, fd2)
+	b.Release(b.ctx, fd)
 	_, err = b.Stat(b.ctx, byGFID(f.GFID))
 	wantErrno(t, err, unix.ENOENT)
 	_, err = b.Unlink(b.ctx, &fop.Loc{Parent: fop.RootGFID, Name: "f"})
