@@ -88,20 +88,47 @@ func TestProcessesAndAlive(t *testing.T) {
 	}
 }
 
-// TestPool starts two nodes and probes one from the other: the smallest
-// use of the harness, and a check that glusterd and the CLI fit it.
-func TestPool(t *testing.T) {
+// TestHarness drives a two-node pool through the harness: probe, a
+// one-brick volume on the second node, a mount, checksums of mount and
+// brick, killing the brick and restarting a node.
+func TestHarness(t *testing.T) {
 	c := New(t, 2)
 	c.MustGluster(0, "peer", "probe", c.Node(1).Addr)
 	out := c.MustGluster(0, "peer", "status")
 	if !strings.Contains(out, "Number of Peers: 1") || !strings.Contains(out, c.Node(1).Addr) {
 		t.Errorf("peer status:\n%s", out)
 	}
+	brick := c.Brick(1, "h")
+	c.MustGluster(0, "volume", "create", "h", brick, "force")
+	c.MustGluster(0, "volume", "start", "h")
+
+	mp := c.Mount("h", 0)
+	must(t, os.MkdirAll(filepath.Join(mp, "a/b"), 0o755))
+	must(t, os.WriteFile(filepath.Join(mp, "a/b/f"), []byte("harness"), 0o644))
+	if got, want := c.MustChecksum(mp), c.MustChecksum(c.BrickDir(1, "h")); got != want {
+		t.Errorf("mount and brick differ: %s vs %s", got, want)
+	}
+	c.Unmount(mp)
+	if Mounted(mp) {
+		t.Error("still mounted after Unmount")
+	}
+
+	pid, err := c.BrickPid("h", brick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.KillBrick("h", brick)
+	if alive(pid) {
+		t.Errorf("brick %d alive after KillBrick", pid)
+	}
+
 	c.Restart(1)
 	out = c.MustGluster(1, "peer", "status")
 	if !strings.Contains(out, c.Node(0).Addr) {
 		t.Errorf("peer status after restart:\n%s", out)
 	}
+	// Cleanup must also take a mount nobody unmounted.
+	c.Mount("h", 1)
 }
 
 func must(t *testing.T, err error) {
