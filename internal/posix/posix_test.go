@@ -798,3 +798,40 @@ func appendInt(b []byte, i int) []byte {
 	}
 	return append(b, byte('0'+i%10))
 }
+
+// TestConcurrentIdentities checks that callers' identities never leak
+// between concurrent calls (threads are switched and restored per call).
+func TestConcurrentIdentities(t *testing.T) {
+	b := newBrick(t)
+	tmp := b.mkdir(b.ctx, fop.RootGFID, "tmp", 0o1777)
+	uids := []uint32{0, 65534, 1000, 0, 65533, 1001}
+	errs := make(chan error, len(uids))
+	for w, uid := range uids {
+		go func() {
+			ctx := asUser(uid, uid)
+			if uid == 0 {
+				ctx = b.ctx
+			}
+			for i := range 200 {
+				name := "w" + itoa(w) + "-" + itoa(i)
+				fd := fop.NewFD(fop.GFID{}, 0)
+				a, _, err := b.Create(ctx, at(tmp.GFID, name), unix.O_RDWR, 0o644, 0, fd, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b.Release(ctx, fd)
+				if a.UID != uid || a.GID != uid {
+					errs <- errors.New(name + ": created with another identity")
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range uids {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
