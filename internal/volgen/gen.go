@@ -2,7 +2,9 @@ package volgen
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/gluster-go/gluster-go/internal/volfile"
@@ -98,13 +100,14 @@ func newGen(v *Volume, env Env) (*gen, error) {
 		return nil, err
 	}
 	g := &gen{v: v, env: env, opts: map[string]string{}}
-	for k, val := range v.Options {
+	// Sorted, so that warnings come out the same every time.
+	for _, k := range slices.Sorted(maps.Keys(v.Options)) {
 		o, err := volopt.Lookup(k)
 		if err != nil {
 			g.warn("ignoring unknown option %s", k)
 			continue
 		}
-		g.opts[o.Key] = val
+		g.opts[o.Key] = v.Options[k]
 	}
 	return g, nil
 }
