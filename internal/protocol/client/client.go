@@ -53,14 +53,9 @@ type Client struct {
 	name   string
 	log    *slog.Logger
 	emit   func(fop.Event)
-	host   string
-	port   int // 0: ask the portmapper
-	mgmt   int // the portmapper's port
-	brick  string
-	source net.IP
-	hello  rpc.Hello
+	hello  rpc.Hello // Brick is filled in per connection from target
+	target atomic.Pointer[target]
 	pool   *rpc.BufPool
-	ping   atomic.Int64 // ping timeout, nanoseconds
 	http   *http.Client
 	msgs   sync.Pool // *msg
 
@@ -72,6 +67,16 @@ type Client struct {
 	started bool
 	stop    chan struct{}
 	loopEnd chan struct{}
+}
+
+// target is where and how to connect, from the options.
+type target struct {
+	host   string
+	port   int // 0: ask the portmapper
+	mgmt   int // the portmapper's port
+	brick  string
+	source net.IP
+	ping   time.Duration
 }
 
 // msg is a call's arguments and results, recycled between calls.
@@ -90,25 +95,20 @@ var clientSuffix = regexp.MustCompile(`-client-[0-9]+$`)
 
 // New builds the layer from its volfile options.
 func New(a *graph.Args) (fop.Layer, error) {
-	opt := func(keys ...string) string {
-		for _, k := range keys {
-			if v, ok := a.Options[k]; ok {
-				return v
-			}
-		}
-		return ""
+	t, err := parseTarget(a.Name, a.Options)
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{
-		name:  a.Name,
-		log:   a.Logger,
-		emit:  a.Emit,
-		host:  opt("remote-host"),
-		brick: opt("remote-subvolume"),
-		pool:  new(rpc.BufPool),
-		http:  &http.Client{Timeout: dialTimeout},
-		upCh:  make(chan struct{}),
-		stop:  make(chan struct{}),
+		name: a.Name,
+		log:  a.Logger,
+		emit: a.Emit,
+		pool: new(rpc.BufPool),
+		http: &http.Client{Timeout: dialTimeout},
+		upCh: make(chan struct{}),
+		stop: make(chan struct{}),
 	}
+	c.target.Store(t)
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -116,65 +116,88 @@ func New(a *graph.Args) (fop.Layer, error) {
 		c.emit = func(fop.Event) {}
 	}
 	c.msgs.New = func() any { return new(msg) }
-	if c.host == "" || c.brick == "" {
-		return nil, fmt.Errorf("%s: options remote-host and remote-subvolume are required", a.Name)
-	}
-	if t := opt("transport-type"); t != "" && t != "tcp" && t != "socket" {
-		return nil, fmt.Errorf("%s: transport-type %q: only tcp is supported", a.Name, t)
-	}
-	if p := opt("remote-port", "transport.remote-port"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("%s: remote-port %q: not a port", a.Name, p)
-		}
-		c.port = n
-	}
-	c.mgmt = MgmtPort
-	if p := opt("remote-mgmt-port"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 || n > 65535 {
-			return nil, fmt.Errorf("%s: remote-mgmt-port %q: not a port", a.Name, p)
-		}
-		c.mgmt = n
-	}
-	if s := opt("transport.socket.source-addr", "client-bind-address"); s != "" {
-		if c.source = net.ParseIP(s); c.source == nil {
-			return nil, fmt.Errorf("%s: source address %q: not an IP address", a.Name, s)
-		}
-	}
-	if err := c.Reconfigure(a.Options); err != nil {
-		return nil, err
-	}
 	host, _ := os.Hostname()
 	c.hello = rpc.Hello{
 		Version:  rpc.Version,
 		Volume:   clientSuffix.ReplaceAllString(a.Name, ""),
-		Brick:    c.brick,
 		Process:  uuid.NewString(),
 		Hostname: host,
 		PID:      uint32(os.Getpid()),
 	}
-	if p := opt("process-uuid"); p != "" {
+	if p := a.Options["process-uuid"]; p != "" {
 		c.hello.Process = p
 	}
 	return c, nil
 }
 
-// Reconfigure takes a new ping timeout; it applies from the next
-// connection on.
-func (c *Client) Reconfigure(opts map[string]string) error {
-	d := defaultPingTimeout
-	for _, k := range []string{"ping-timeout", "network.ping-timeout"} {
-		if v, ok := opts[k]; ok {
-			n, err := strconv.ParseUint(v, 10, 31)
-			if err != nil {
-				return fmt.Errorf("%s: %s %q: want seconds", c.name, k, v)
+func parseTarget(name string, opts map[string]string) (*target, error) {
+	opt := func(keys ...string) string {
+		for _, k := range keys {
+			if v, ok := opts[k]; ok {
+				return v
 			}
-			d = time.Duration(n) * time.Second
-			break
+		}
+		return ""
+	}
+	port := func(key, v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 65535 {
+			return 0, fmt.Errorf("%s: %s %q: not a port", name, key, v)
+		}
+		return n, nil
+	}
+	t := &target{host: opt("remote-host"), brick: opt("remote-subvolume"), mgmt: MgmtPort, ping: defaultPingTimeout}
+	if t.host == "" || t.brick == "" {
+		return nil, fmt.Errorf("%s: options remote-host and remote-subvolume are required", name)
+	}
+	if tt := opt("transport-type"); tt != "" && tt != "tcp" && tt != "socket" {
+		return nil, fmt.Errorf("%s: transport-type %q: only tcp is supported", name, tt)
+	}
+	var err error
+	if p := opt("remote-port", "transport.remote-port"); p != "" {
+		if t.port, err = port("remote-port", p); err != nil {
+			return nil, err
 		}
 	}
-	c.ping.Store(int64(d))
+	if p := opt("remote-mgmt-port"); p != "" {
+		if t.mgmt, err = port("remote-mgmt-port", p); err != nil {
+			return nil, err
+		}
+	}
+	if s := opt("transport.socket.source-addr", "client-bind-address"); s != "" {
+		if t.source = net.ParseIP(s); t.source == nil {
+			return nil, fmt.Errorf("%s: source address %q: not an IP address", name, s)
+		}
+	}
+	if v := opt("ping-timeout", "network.ping-timeout"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 31)
+		if err != nil {
+			return nil, fmt.Errorf("%s: ping-timeout %q: want seconds", name, v)
+		}
+		t.ping = time.Duration(n) * time.Second
+	}
+	return t, nil
+}
+
+// Reconfigure takes changed options live. A new ping timeout applies from
+// the next connection; a new brick address (replace-brick) drops the
+// current connection so that the client reconnects there.
+func (c *Client) Reconfigure(opts map[string]string) error {
+	t, err := parseTarget(c.name, opts)
+	if err != nil {
+		return err
+	}
+	old := c.target.Swap(t)
+	if old.host == t.host && old.port == t.port && old.mgmt == t.mgmt && old.brick == t.brick && old.source.Equal(t.source) {
+		return nil
+	}
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn != nil {
+		c.log.Info("brick address changed, reconnecting", "host", t.host, "brick", t.brick)
+		conn.Close()
+	}
 	return nil
 }
 
@@ -214,7 +237,7 @@ func (c *Client) loop() {
 	for {
 		conn, err := c.connect()
 		if err != nil {
-			c.log.Debug("connect failed", "brick", c.host+":"+c.brick, "err", err)
+			c.log.Debug("connect failed", "err", err)
 			c.report(fop.ChildDown)
 			select {
 			case <-c.stop:
@@ -230,7 +253,8 @@ func (c *Client) loop() {
 		c.gen++
 		close(c.upCh)
 		c.mu.Unlock()
-		c.log.Info("connected to brick", "host", c.host, "brick", c.brick)
+		t := c.target.Load()
+		c.log.Info("connected to brick", "host", t.host, "brick", t.brick)
 		c.report(fop.ChildUp)
 
 		select {
@@ -247,7 +271,7 @@ func (c *Client) loop() {
 			return
 		default:
 		}
-		c.log.Warn("disconnected from brick", "host", c.host, "brick", c.brick, "err", conn.Err())
+		c.log.Warn("disconnected from brick", "host", t.host, "brick", t.brick, "err", conn.Err())
 		c.report(fop.ChildDown)
 	}
 }
@@ -265,6 +289,7 @@ func (c *Client) report(ev fop.Event) {
 
 // connect dials the brick and shakes hands.
 func (c *Client) connect() (*rpc.ClientConn, error) {
+	t := c.target.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 	defer cancel()
 	go func() {
@@ -274,60 +299,59 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 		case <-ctx.Done():
 		}
 	}()
-	port := c.port
+	port := t.port
 	if port == 0 {
 		var err error
-		if port, err = c.portmap(ctx); err != nil {
+		if port, err = c.portmap(ctx, t); err != nil {
 			return nil, err
 		}
 	}
 	d := net.Dialer{}
-	if c.source != nil {
-		d.LocalAddr = &net.TCPAddr{IP: c.source}
+	if t.source != nil {
+		d.LocalAddr = &net.TCPAddr{IP: t.source}
 	}
-	addr := net.JoinHostPort(c.host, strconv.Itoa(port))
+	addr := net.JoinHostPort(t.host, strconv.Itoa(port))
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := rpc.Handshake(ctx, nc, &c.hello, rpc.ClientOptions{
-		PingTimeout: time.Duration(c.ping.Load()),
-		Pool:        c.pool,
-	})
+	hello := c.hello
+	hello.Brick = t.brick
+	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, Pool: c.pool})
 	if err != nil {
 		var he *rpc.HelloError
 		if errors.As(err, &he) {
-			c.log.Warn("brick refused connection", "addr", addr, "brick", c.brick, "reason", he.Reason)
+			c.log.Warn("brick refused connection", "addr", addr, "brick", t.brick, "reason", he.Reason)
 		}
-		return nil, fmt.Errorf("connect %s (%s): %w", addr, c.brick, err)
+		return nil, fmt.Errorf("connect %s (%s): %w", addr, t.brick, err)
 	}
 	return conn, nil
 }
 
 // portmap asks glusterd on the brick's host for the brick's port.
-func (c *Client) portmap(ctx context.Context) (int, error) {
+func (c *Client) portmap(ctx context.Context, t *target) (int, error) {
 	u := fmt.Sprintf("http://%s/v1/portmap?brick=%s",
-		net.JoinHostPort(c.host, strconv.Itoa(c.mgmt)), url.QueryEscape(c.brick))
+		net.JoinHostPort(t.host, strconv.Itoa(t.mgmt)), url.QueryEscape(t.brick))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("portmap %s: %w", c.brick, err)
+		return 0, fmt.Errorf("portmap %s: %w", t.brick, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("portmap %s on %s: %s", c.brick, c.host, resp.Status)
+		return 0, fmt.Errorf("portmap %s on %s: %s", t.brick, t.host, resp.Status)
 	}
 	var body struct {
 		Port int `json:"port"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 4096)).Decode(&body); err != nil {
-		return 0, fmt.Errorf("portmap %s: %w", c.brick, err)
+		return 0, fmt.Errorf("portmap %s: %w", t.brick, err)
 	}
 	if body.Port <= 0 || body.Port > 65535 {
-		return 0, fmt.Errorf("portmap %s: port %d", c.brick, body.Port)
+		return 0, fmt.Errorf("portmap %s: port %d", t.brick, body.Port)
 	}
 	return body.Port, nil
 }

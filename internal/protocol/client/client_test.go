@@ -492,3 +492,45 @@ func TestPortmap(t *testing.T) {
 		t.Fatalf("brick the portmapper does not know: %v", ev)
 	}
 }
+
+// A live option change to the brick address (replace-brick) moves the
+// client; other changes leave the connection alone.
+func TestReconfigureMovesBrick(t *testing.T) {
+	r1, r2 := &rec{}, &rec{}
+	ln1, ln2 := listen(t, "127.0.0.1:0"), listen(t, "127.0.0.1:0")
+	startBrick(t, r1, nil, ln1)
+	startBrick(t, r2, nil, ln2)
+	c, events := newClient(t, ln1.Addr().String(), nil)
+	if ev := waitEvent(t, events); ev != fop.ChildUp {
+		t.Fatalf("got %v", ev)
+	}
+	opts := func(addr string, extra ...string) map[string]string {
+		host, port, _ := net.SplitHostPort(addr)
+		m := map[string]string{"remote-host": host, "remote-port": port, "remote-subvolume": "/b"}
+		for i := 0; i < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	if err := c.Reconfigure(opts(ln1.Addr().String(), "ping-timeout", "10")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reconfigure(opts(ln2.Addr().String())); err != nil {
+		t.Fatal(err)
+	}
+	if ev := waitEvent(t, events); ev != fop.ChildDown {
+		t.Fatalf("got %v", ev)
+	}
+	if ev := waitEvent(t, events); ev != fop.ChildUp {
+		t.Fatalf("got %v", ev)
+	}
+	if _, err := c.Stat(context.Background(), &locF); err != nil {
+		t.Fatal(err)
+	}
+	if len(r2.calls()) != 1 || len(r1.calls()) != 0 {
+		t.Fatalf("old brick saw %v, new brick %v", r1.calls(), r2.calls())
+	}
+	if err := c.Reconfigure(map[string]string{"remote-host": "x"}); err == nil {
+		t.Fatal("accepted options without remote-subvolume")
+	}
+}
