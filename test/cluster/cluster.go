@@ -245,6 +245,12 @@ func (c *Cluster) start(nd *Node) {
 		c.T.Fatal(err)
 	}
 	defer out.Close()
+	// We hold the port lock, so a listener here is a leftover (a glusterd
+	// of a killed test run) that would answer in place of ours.
+	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(nd.Addr, strconv.Itoa(MgmtPort)), time.Second); err == nil {
+		conn.Close()
+		c.T.Fatalf("%s:%d is already in use by another process (a leftover glusterd?); not starting node%d", nd.Addr, MgmtPort, nd.Index+1)
+	}
 	cmd := exec.Command(filepath.Join(c.Bin, "glusterd"), glusterdArgs(nd)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
