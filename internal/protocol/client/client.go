@@ -40,8 +40,10 @@ const MgmtPort = 24007
 
 const (
 	defaultPingTimeout = 42 * time.Second
-	// connectWait bounds how long a call waits for a connection that is
-	// not up yet (a fresh mount), before it fails with ENOTCONN.
+	// connectWait is how long after Start calls wait for the first
+	// connection (a fresh mount) before failing with ENOTCONN. Later, a
+	// lost connection fails calls at once, as in GlusterFS, so that a
+	// replica set goes on with the bricks that are up.
 	connectWait  = 5 * time.Second
 	dialTimeout  = 10 * time.Second
 	backoffFirst = 100 * time.Millisecond
@@ -65,6 +67,7 @@ type Client struct {
 	upCh    chan struct{} // closed while connected
 	emitted fop.Event     // the last event reported up
 	started bool
+	grace   time.Time // until when calls wait for the first connection
 	stop    chan struct{}
 	loopEnd chan struct{}
 }
@@ -209,6 +212,7 @@ func (c *Client) Start(context.Context) error {
 		return nil
 	}
 	c.started = true
+	c.grace = time.Now().Add(connectWait)
 	c.loopEnd = make(chan struct{})
 	go c.loop()
 	return nil
@@ -356,33 +360,33 @@ func (c *Client) portmap(ctx context.Context, t *target) (int, error) {
 	return body.Port, nil
 }
 
-// connection returns the current connection and its generation, waiting
-// a little for one if the brick is not connected yet.
+// connection returns the current connection and its generation. Before
+// the first connection, it waits for one until the grace period ends.
 func (c *Client) connection(ctx context.Context) (*rpc.ClientConn, uint64, error) {
-	var timer *time.Timer
-	for {
+	c.mu.Lock()
+	conn, gen, up, grace := c.conn, c.gen, c.upCh, c.grace
+	c.mu.Unlock()
+	if conn != nil {
+		return conn, gen, nil
+	}
+	wait := time.Until(grace)
+	if gen > 0 || wait <= 0 {
+		return nil, 0, syscall.ENOTCONN
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-up:
 		c.mu.Lock()
-		conn, gen, up := c.conn, c.gen, c.upCh
+		conn, gen = c.conn, c.gen
 		c.mu.Unlock()
 		if conn != nil {
-			if timer != nil {
-				timer.Stop()
-			}
 			return conn, gen, nil
 		}
-		if timer == nil {
-			timer = time.NewTimer(connectWait)
-		}
-		select {
-		case <-up:
-		case <-timer.C:
-			return nil, 0, syscall.ENOTCONN
-		case <-c.stop:
-			timer.Stop()
-			return nil, 0, syscall.ENOTCONN
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, 0, ctx.Err()
-		}
+	case <-timer.C:
+	case <-c.stop:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
 	}
+	return nil, 0, syscall.ENOTCONN
 }

@@ -379,6 +379,10 @@ func TestReconnect(t *testing.T) {
 	if ev := waitEvent(t, events); ev != fop.ChildDown {
 		t.Fatalf("after the brick went: %v", ev)
 	}
+	// Once a client has been up, calls fail at once while it is down.
+	if _, err := c.Stat(ctx, &locF); !errors.Is(err, syscall.ENOTCONN) {
+		t.Fatalf("stat while the brick is down: %v", err)
+	}
 	r2 := &rec{}
 	startBrick(t, r2, nil, listen(t, addr))
 	if ev := waitEvent(t, events); ev != fop.ChildUp {
