@@ -133,7 +133,7 @@ func (s *supervisor) restoreLocal(ctx context.Context) {
 		if v.Status != store.StatusStarted {
 			continue
 		}
-		if err := s.startVolume(ctx, v); err != nil {
+		if err := s.startVolume(ctx, v, false); err != nil {
 			s.g.log.Error("restart bricks", "volume", name, "err", err)
 		}
 	}
@@ -170,7 +170,7 @@ func (s *supervisor) reconcile(ctx context.Context, st *store.State) {
 		switch {
 		case v.Status == store.StatusStarted && prev != store.StatusStarted:
 			go func() {
-				if err := s.startVolume(ctx, v); err != nil {
+				if err := s.startVolume(ctx, v, true); err != nil {
 					s.g.log.Error("start bricks", "volume", name, "err", err)
 				}
 			}()
@@ -242,24 +242,29 @@ func isZombie(pid int) bool {
 }
 
 // startVolume starts every local brick of v that is not running and waits
-// until each accepts connections.
-func (s *supervisor) startVolume(ctx context.Context, v *store.Volume) error {
+// until each accepts connections. With ifStarted, a brick is started only
+// while the store still says the volume is started (a follow-up of the
+// store that must not race with a stop).
+func (s *supervisor) startVolume(ctx context.Context, v *store.Volume, ifStarted bool) error {
 	if err := s.writeCopy(v); err != nil {
 		return err
 	}
 	var errs []error
 	for _, b := range s.local(v) {
-		if err := s.startBrick(ctx, v, b); err != nil {
+		if err := s.startBrick(ctx, v, b, ifStarted); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *supervisor) startBrick(ctx context.Context, v *store.Volume, b store.Brick) error {
+func (s *supervisor) startBrick(ctx context.Context, v *store.Volume, b store.Brick, ifStarted bool) error {
 	vol := v.Name
 	s.startMu.Lock()
 	defer s.startMu.Unlock()
+	if cur := s.g.store.State().Volumes[vol]; ifStarted && (cur == nil || cur.Status != store.StatusStarted) {
+		return nil
+	}
 	if _, port, ok := s.running(vol, b); ok {
 		s.mu.Lock()
 		s.ports[b.Path] = port

@@ -99,7 +99,7 @@ func (g *Glusterd) routes() http.Handler {
 		return nil, g.commitLocalBricks(req.Volume)
 	}))
 	m.HandleFunc("POST /v1/internal/bricks-start", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
-		return nil, g.bricks.startVolume(ctx, req.Volume)
+		return nil, g.bricks.startVolume(ctx, req.Volume, false)
 	}))
 	m.HandleFunc("POST /v1/internal/bricks-stop", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
 		g.bricks.stopVolume(req.Volume)

@@ -265,15 +265,21 @@ func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) err
 	if _, err := g.clientVolfile(v); err != nil {
 		return api.Errorf("%v", err)
 	}
+	prev := v.Status
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetStatus, Name: name, Status: store.StatusStarted, Force: force}); err != nil {
 		return err
 	}
 	v.Status = store.StatusStarted
-	st := g.store.State()
+	st := g.state(ctx)
 	if err := g.onBrickNodes(ctx, st, v, "/v1/internal/bricks-start", api.BricksRequest{Volume: v, Force: force}); err != nil {
-		if !force {
-			if uerr := g.store.Apply(ctx, &store.Command{Op: store.OpSetStatus, Name: name, Status: store.StatusStopped, Force: true}); uerr != nil {
+		if prev != store.StatusStarted {
+			// Undo: the volume goes back to what it was, bricks that did
+			// start stop again.
+			if uerr := g.store.Apply(ctx, &store.Command{Op: store.OpSetStatus, Name: name, Status: prev, Force: true}); uerr != nil {
 				g.log.Error("undo volume start", "volume", name, "err", uerr)
+			}
+			if serr := g.onBrickNodes(ctx, st, v, "/v1/internal/bricks-stop", api.BricksRequest{Volume: v}); serr != nil {
+				g.log.Warn("stop bricks after failed start", "volume", name, "err", serr)
 			}
 		}
 		return err

@@ -262,6 +262,11 @@ func (s *State) Apply(c *Command) error {
 			if v.Status != StatusStarted && !c.Force {
 				return fmt.Errorf("Volume %s is not in the started state", c.Name)
 			}
+		case StatusCreated:
+			// Only to undo a start that failed on a brick node.
+			if !c.Force {
+				return fmt.Errorf("set-status: %s needs force", c.Status)
+			}
 		default:
 			return fmt.Errorf("set-status: bad status %q", c.Status)
 		}
