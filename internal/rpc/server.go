@@ -207,6 +207,9 @@ func (s *Server) ServeConn(nc net.Conn) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		log.Info("connection ended", "err", err)
 	}
+	// Nobody reads replies any more: closing also frees a writer stuck on
+	// a client that stopped reading.
+	nc.Close()
 	sc.cancel()
 	close(sc.work)
 	sc.wg.Wait()
