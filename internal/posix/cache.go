@@ -57,6 +57,13 @@ func (c *dirCache) get(g fop.GFID) *dirRef {
 	return r
 }
 
+// has reports whether g is cached, without borrowing it.
+func (c *dirCache) has(g fop.GFID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[g] != nil
+}
+
 // add caches fd for g and borrows it. If another call cached g meanwhile,
 // fd is closed and the cached one is borrowed instead.
 func (c *dirCache) add(g fop.GFID, fd int) *dirRef {

@@ -14,8 +14,14 @@ import (
 
 const emptyPathNoFollow = unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW
 
-// Stat returns the attributes of loc.
+// Stat returns the attributes of loc. It is the commonest call by GFID,
+// so a file is stat'ed through its handle without being opened.
 func (p *Posix) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+	if !loc.GFID.IsZero() && !p.dirs.has(loc.GFID) {
+		if a, ok := p.statHandle(loc.GFID); ok {
+			return a, nil
+		}
+	}
 	o, err := p.object(loc)
 	if err != nil {
 		return fop.Attr{}, fail("stat", loc, err)
@@ -26,6 +32,22 @@ func (p *Posix) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
 		return a, fail("stat", loc, err)
 	}
 	return a, nil
+}
+
+// statHandle stats a non-directory through its handle; ok is false when
+// the general path must answer (directories, missing handles, errors).
+func (p *Posix) statHandle(g fop.GFID) (fop.Attr, bool) {
+	hdir, err := p.handleDir(g, false)
+	if err != nil {
+		return fop.Attr{}, false
+	}
+	defer unix.Close(hdir)
+	_, _, name := handleParts(g)
+	var st unix.Stat_t
+	if unix.Fstatat(hdir, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || isDirHandle(&st) {
+		return fop.Attr{}, false
+	}
+	return attrOf(g, &st), true
 }
 
 // Fstat returns the attributes of an open file or directory.
