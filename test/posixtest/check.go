@@ -163,5 +163,4 @@ func wantMode(t *testing.T, path string, want uint32) {
 	}
 }
 
-func oct(m uint32) string { return strconv.FormatUint(uint64(m), 8) }
-func itoa(n int) string   { return strconv.Itoa(n) }
+func itoa(n int) string { return strconv.Itoa(n) }
