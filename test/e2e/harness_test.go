@@ -97,6 +97,7 @@ end-volume
 		"--brick-port", strconv.Itoa(b.port), "--listen-host", "127.0.0.1",
 		"--brick-name", b.path, "-l", b.log, "-p", filepath.Join(h.work, vol+".brick.pid"))
 	cmd.Stdout, cmd.Stderr = logWriter(t, b.log+".out")
+	cmd.SysProcAttr = diesWithTest()
 	must(t, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -191,6 +192,7 @@ func (h *harness) mountForeground(t *testing.T, volfile, dir string) *mount {
 	m := h.newMount(t, dir)
 	m.cmd = exec.Command(filepath.Join(h.bin, "glusterfs"), "-N", "--volfile="+volfile, "-l", m.log, m.dir)
 	m.cmd.Stdout, m.cmd.Stderr = logWriter(t, m.log+".out")
+	m.cmd.SysProcAttr = diesWithTest()
 	must(t, m.cmd.Start())
 	m.pid = m.cmd.Process.Pid
 	t.Cleanup(func() {
@@ -283,6 +285,13 @@ func processAlive(pid int) bool {
 	// pid (comm) STATE ...
 	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
 	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
+}
+
+// diesWithTest makes a child get SIGKILL when the test process dies, so
+// that a test killed by its timeout (which skips cleanups) leaves no
+// servers behind.
+func diesWithTest() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
 func freePort(t *testing.T) int {
