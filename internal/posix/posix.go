@@ -111,11 +111,11 @@ func OpenBrick(dir string, volID *fop.GFID, cacheSize int, log *slog.Logger) (*P
 	if err != nil {
 		return nil, fmt.Errorf("storage/posix: open brick %s: %w", dir, err)
 	}
+	p.dirs.pin(fop.RootGFID, p.root)
 	if err := p.initBrick(volID); err != nil {
-		unix.Close(p.root)
+		p.Close()
 		return nil, fmt.Errorf("storage/posix: brick %s: %w", dir, err)
 	}
-	p.dirs.pin(fop.RootGFID, p.root)
 	log.Info("brick opened", "directory", dir)
 	return p, nil
 }
@@ -169,7 +169,6 @@ func (p *Posix) initBrick(volID *fop.GFID) error {
 		}
 	}
 	if err != nil {
-		unix.Close(p.gdir)
 		return fmt.Errorf("root handle: %w", err)
 	}
 	return nil

@@ -117,8 +117,15 @@ func TestVolumeID(t *testing.T) {
 	if l, err := os.Readlink(b.handle(fop.RootGFID)); err != nil || l != "../../.." {
 		t.Fatalf("root handle %q %v", l, err)
 	}
-	// Reopening with the same id works; another id is refused.
+	// Reopening with the same id works (and leaves the root handle be);
+	// another id is refused.
+	var before, after unix.Stat_t
+	unix.Lstat(b.handle(fop.RootGFID), &before)
 	openBrick(t, b.dir, 4)
+	unix.Lstat(b.handle(fop.RootGFID), &after)
+	if before.Ino != after.Ino {
+		t.Fatal("root handle rewritten on reopen")
+	}
 	other := fop.GFID{1}
 	if _, err := OpenBrick(b.dir, &other, 4, nil); err == nil {
 		t.Fatal("brick of another volume accepted")
