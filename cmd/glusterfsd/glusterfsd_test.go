@@ -24,10 +24,10 @@ import (
 
 // brickVolfile stacks the brick graph's layers that this build has; the
 // layer under protocol/server is named by the brick path.
-func brickVolfile(vol, brick, dumpDir string) string {
+func brickVolfile(vol, volID, brick, dumpDir, allow string) string {
 	reg := layers.Registry()
 	stack := []struct{ name, typ, opts string }{
-		{vol + "-posix", "storage/posix", fmt.Sprintf("    option directory %s\n    option volume-id %s\n", brick, uuid.NewString())},
+		{vol + "-posix", "storage/posix", fmt.Sprintf("    option directory %s\n    option volume-id %s\n", brick, volID)},
 		{vol + "-locks", "features/locks", ""},
 		{brick, "debug/io-stats", ""},
 	}
@@ -48,7 +48,7 @@ func brickVolfile(vol, brick, dumpDir string) string {
 		b.WriteString("end-volume\n\n")
 		below = name
 	}
-	fmt.Fprintf(&b, "volume %s-server\n    type protocol/server\n    option auth.addr.%s.allow *\n    option statedump-path %s\n    subvolumes %s\nend-volume\n", vol, brick, dumpDir, below)
+	fmt.Fprintf(&b, "volume %s-server\n    type protocol/server\n    option auth.addr.%s.allow %s\n    option statedump-path %s\n    subvolumes %s\nend-volume\n", vol, brick, allow, dumpDir, below)
 	return b.String()
 }
 
@@ -88,7 +88,13 @@ func TestGlusterfsdServesBrick(t *testing.T) {
 	}
 	volfile := filepath.Join(dir, "b1.vol")
 	dumpDir := filepath.Join(dir, "run")
-	os.WriteFile(volfile, []byte(brickVolfile("tv", brick, dumpDir)), 0o644)
+	volID := uuid.NewString()
+	writeVolfile := func(allow string) {
+		if err := os.WriteFile(volfile, []byte(brickVolfile("tv", volID, brick, dumpDir, allow)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeVolfile("*")
 	pidFile, logFile := filepath.Join(dir, "run", "b1.pid"), filepath.Join(dir, "b1.log")
 	port := freePort(t)
 
@@ -119,14 +125,19 @@ func TestGlusterfsdServesBrick(t *testing.T) {
 	c := l.(*protoclient.Client)
 	c.Start(context.Background())
 	t.Cleanup(func() { c.Close() })
-	for up := false; !up; {
-		select {
-		case ev := <-events:
-			up = ev == fop.ChildUp
-		case err := <-exited:
-			failed(err)
+	waitFor := func(want fop.Event) {
+		for {
+			select {
+			case ev := <-events:
+				if ev == want {
+					return
+				}
+			case err := <-exited:
+				failed(err)
+			}
 		}
 	}
+	waitFor(fop.ChildUp)
 
 	ctx := context.Background()
 	root, _, err := c.Lookup(ctx, &fop.Loc{Path: "/", GFID: fop.RootGFID}, nil)
@@ -160,6 +171,15 @@ func TestGlusterfsdServesBrick(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(pid)) != strconv.Itoa(cmd.Process.Pid) {
 		t.Fatalf("pid file: %q, %v", pid, err)
 	}
+	// SIGHUP applies a changed volfile: a client auth.allow no longer
+	// lists is dropped, and comes back when it is listed again.
+	writeVolfile("127.0.0.9")
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(fop.ChildDown)
+	writeVolfile("127.0.0.*")
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(fop.ChildUp)
+
 	// SIGUSR1 writes a state dump listing this client.
 	cmd.Process.Signal(syscall.SIGUSR1)
 	dumpGlob := filepath.Join(dumpDir, fmt.Sprintf("glusterdump.%d.dump.*", cmd.Process.Pid))

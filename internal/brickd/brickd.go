@@ -2,7 +2,8 @@
 // layer graph from its volfile (protocol/server on top, storage/posix at
 // the bottom), hands the brick port's listener to protocol/server and
 // serves until its context ends, then closes the graph, which drops every
-// client and releases what they held. SIGUSR1 writes a state dump.
+// client and releases what they held. SIGUSR1 writes a state dump; SIGHUP
+// re-reads the volfile and applies changed options live.
 package brickd
 
 import (
@@ -66,17 +67,9 @@ func LogFileFor(brick string) string {
 // Run serves the brick until ctx ends. ready, if set, is told the address
 // clients connect to once the brick accepts connections.
 func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, ready func(net.Addr)) error {
-	f, err := os.Open(cfg.Volfile)
+	vf, err := readVolfile(cfg.Volfile)
 	if err != nil {
-		return fmt.Errorf("open volfile: %w", err)
-	}
-	vf, err := volfile.Parse(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("volfile %s: %w", cfg.Volfile, err)
-	}
-	if vf.Top() == nil {
-		return fmt.Errorf("volfile %s: no volumes", cfg.Volfile)
+		return err
 	}
 	g, err := graph.Build(vf, reg, graph.Options{Logger: log})
 	if err != nil {
@@ -116,15 +109,24 @@ func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if ready != nil {
 		ready(addr)
 	}
-	dumps := make(chan os.Signal, 1)
-	signal.Notify(dumps, syscall.SIGUSR1)
-	defer signal.Stop(dumps)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	for {
 		select {
 		case <-ctx.Done():
 			log.Info("brick shutting down", "brick", cfg.BrickName, "reason", context.Cause(ctx))
 			return nil
-		case <-dumps:
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if next, err := reload(cfg.Volfile, vf, g); err != nil {
+					log.Error("reload volfile", "volfile", cfg.Volfile, "err", err)
+				} else {
+					vf = next
+					log.Info("volfile reloaded", "volfile", cfg.Volfile)
+				}
+				continue
+			}
 			dir, ok := vf.Top().Option("statedump-path")
 			if !ok {
 				dir = DefaultStatedumpDir
@@ -136,6 +138,37 @@ func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 			}
 		}
 	}
+}
+
+// reload applies the options of the volfile as it is now on disk (glusterd
+// rewrites it on "volume set" and sends SIGHUP, as GlusterFS's glusterfsd
+// re-fetches its volfile on SIGHUP). A volfile whose graph has a different
+// shape needs a brick restart.
+func reload(path string, cur *volfile.File, g *graph.Graph) (*volfile.File, error) {
+	next, err := readVolfile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.Reconfigure(cur, next); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+func readVolfile(path string) (*volfile.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open volfile: %w", err)
+	}
+	defer f.Close()
+	vf, err := volfile.Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("volfile %s: %w", path, err)
+	}
+	if vf.Top() == nil {
+		return nil, fmt.Errorf("volfile %s: no volumes", path)
+	}
+	return vf, nil
 }
 
 // statedump writes the brick's state, as GlusterFS's glusterdump.PID.dump.TS:
