@@ -326,6 +326,7 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 		return 0, c.notConnected(p)
 	}
 
+	var cancelled error
 	select {
 	case <-cl.done:
 	case <-ctx.Done():
@@ -334,7 +335,7 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 		delete(c.pending, id)
 		c.mu.Unlock()
 		if waiting {
-			cl.err = ctx.Err()
+			cancelled = ctx.Err() // a late reply will be dropped
 		} else {
 			<-cl.done // the reader has it: let it finish with rbuf
 		}
@@ -344,8 +345,8 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	}
 	defer c.recycle(cl)
 	switch {
-	case cl.err == ctx.Err() && cl.err != nil:
-		return 0, fmt.Errorf("%s: %w", p, cl.err)
+	case cancelled != nil:
+		return 0, fmt.Errorf("%s: %w", p, cancelled)
 	case cl.err != nil:
 		return 0, c.notConnected(p)
 	case cl.status != 0:
