@@ -28,6 +28,11 @@ var binDir = sync.OnceValues(func() (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
+	// Real bricks when the build has them; without, volume start must
+	// refuse plainly (see startOrExplain).
+	if _, err := os.Stat("../../cmd/glusterfsd"); err == nil {
+		exec.Command("go", "build", "-o", dir+"/", "../../cmd/glusterfsd").Run()
+	}
 	return dir, nil
 })
 
