@@ -6,7 +6,8 @@
 // brick (Inodelk, Entrylk, named by domain). None of these calls reach
 // posix.
 //
-// A lock belongs to (Caller.Client, Caller.LkOwner). When a client's
+// A lock belongs to (Caller.Client, Caller.LkOwner). A blocking POSIX
+// lock that would wait in a cycle fails with EDEADLK. When a client's
 // connection goes, protocol/server calls ForgetClient and its locks are
 // released; Flush releases the caller's POSIX locks on the file, as
 // close(2) does.
@@ -164,6 +165,10 @@ func (l *Locks) lock(ctx context.Context, key tableKey, cmd int, fl *fop.Flock) 
 		l.mu.Unlock()
 		return fop.Flock{}, syscall.EAGAIN
 	}
+	if t.kind == posixKind && l.deadlocks(t, &req) {
+		l.mu.Unlock()
+		return fop.Flock{}, syscall.EDEADLK
+	}
 	w := &waiter{lk: req, done: make(chan struct{})}
 	t.queue = append(t.queue, w)
 	l.mu.Unlock()
@@ -171,6 +176,42 @@ func (l *Locks) lock(ctx context.Context, key tableKey, cmd int, fl *fop.Flock) 
 		return fop.Flock{}, err
 	}
 	return *fl, nil
+}
+
+// deadlocks reports whether req, blocked in t, would wait in a cycle: an
+// owner it waits for waits (perhaps through others) for req's owner. As
+// fcntl(2), F_SETLKW then fails with EDEADLK instead of hanging both.
+// l.mu is held.
+func (l *Locks) deadlocks(t *table, req *lock) bool {
+	seen := map[owner]bool{}
+	var waitsFor func(t *table, w *lock) bool
+	waitsFor = func(t *table, w *lock) bool {
+		for i := range t.held {
+			h := &t.held[i]
+			if !t.kind.conflict(w, h) {
+				continue
+			}
+			if h.owner == req.owner {
+				return true
+			}
+			if seen[h.owner] {
+				continue
+			}
+			seen[h.owner] = true
+			for key, other := range l.tables {
+				if key.kind != posixKind {
+					continue
+				}
+				for _, q := range other.queue {
+					if q.lk.owner == h.owner && waitsFor(other, &q.lk) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	return waitsFor(t, req)
 }
 
 // Lk is fcntl(2) locking for the caller's lock owner.

@@ -266,3 +266,36 @@ func TestEntrylk(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDeadlock(t *testing.T) {
+	l, _ := newLocks()
+	f1, f2 := fop.NewFD(fop.NewGFID(), 0), fop.NewFD(fop.NewGFID(), 0)
+	l.Lk(alice, f1, fop.SetLk, wr(0, 1))
+	l.Lk(bob, f2, fop.SetLk, wr(0, 1))
+	blocked := make(chan error, 1)
+	go func() { _, err := l.Lk(alice, f2, fop.SetLkW, wr(0, 1)); blocked <- err }()
+	queued(l, tableKey{g: f2.GFID, kind: posixKind}, 1)
+	// bob waiting for alice's f1 would close the cycle.
+	if _, err := l.Lk(bob, f1, fop.SetLkW, wr(0, 1)); errno(err) != syscall.EDEADLK {
+		t.Fatalf("cycle across two files: %v", err)
+	}
+	// Two readers upgrading the same range: the second one is refused.
+	f3 := fop.NewFD(fop.NewGFID(), 0)
+	l.Lk(carol, f3, fop.SetLk, rd(0, 10))
+	l.Lk(bob, f3, fop.SetLk, rd(0, 10))
+	up := make(chan error, 1)
+	go func() { _, err := l.Lk(carol, f3, fop.SetLkW, wr(0, 10)); up <- err }()
+	queued(l, tableKey{g: f3.GFID, kind: posixKind}, 1)
+	if _, err := l.Lk(bob, f3, fop.SetLkW, wr(0, 10)); errno(err) != syscall.EDEADLK {
+		t.Fatalf("upgrade deadlock: %v", err)
+	}
+	// bob gives up his locks: both waiters get theirs.
+	l.Lk(bob, f2, fop.SetLk, un(0, 0))
+	l.Lk(bob, f3, fop.SetLk, un(0, 0))
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-up; err != nil {
+		t.Fatal(err)
+	}
+}
