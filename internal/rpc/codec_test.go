@@ -213,3 +213,26 @@ func TestEntriesFitting(t *testing.T) {
 		t.Fatalf("%d entries fit one byte short", n)
 	}
 }
+
+func TestBudget(t *testing.T) {
+	b := newBudget(10)
+	b.acquire(100) // alone, one call may exceed it
+	got := make(chan struct{})
+	go func() {
+		b.acquire(1)
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("acquired beyond the budget")
+	default:
+	}
+	b.release(100)
+	<-got
+	b.acquire(9)
+	b.release(9)
+	b.release(1)
+	if b.used != 0 {
+		t.Fatalf("used %d", b.used)
+	}
+}

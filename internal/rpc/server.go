@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,13 @@ func (c *ServerCall) ReadBuf(n int) []byte {
 	c.dataBuf = c.pool.Get(n)
 	return *c.dataBuf
 }
+
+// A connection reads ahead of its workers at most queuedCalls calls and
+// heldPayload bytes of write data.
+const (
+	queuedCalls = 256
+	heldPayload = 64 << 20
+)
 
 // Server accepts connections and serves them with Handler.
 type Server struct {
@@ -197,7 +205,8 @@ func (s *Server) ServeConn(nc net.Conn) {
 		br:      br,
 		sess:    sess,
 		log:     log,
-		work:    make(chan *ServerCall),
+		work:    make(chan *ServerCall, queuedCalls),
+		held:    newBudget(heldPayload),
 		blocked: make(chan struct{}, s.BlockedCalls),
 	}
 	sc.ctx, sc.cancel = context.WithCancel(context.Background())
@@ -272,7 +281,9 @@ type serverConn struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	work    chan *ServerCall
-	workers int
+	workers int           // started; only the reader touches it
+	idle    atomic.Int32  // workers waiting for a call
+	held    *budget       // write payloads read but not yet answered
 	blocked chan struct{} // a token per running blocking call
 	wg      sync.WaitGroup
 	calls   sync.Pool
@@ -322,6 +333,7 @@ func (c *serverConn) readLoop() error {
 			return err
 		}
 		if h.PayloadLen > 0 {
+			c.held.acquire(int(h.PayloadLen))
 			call.payBuf = pool.Get(int(h.PayloadLen))
 			if _, err := io.ReadFull(c.br, *call.payBuf); err != nil {
 				c.recycle(call)
@@ -342,8 +354,11 @@ func (c *serverConn) readLoop() error {
 	}
 }
 
-// dispatch hands call to a worker, starting one if all are busy and the
-// limit allows; calls that may block get a goroutine of their own.
+// dispatch hands call to a worker, starting one if none is idle and the
+// limit allows; calls that may block get a goroutine of their own. Calls
+// queue (up to queuedCalls) while the workers are busy, so the reader goes
+// on reading, and answering pings, through bursts; past that it waits,
+// which pushes back on the client.
 func (c *serverConn) dispatch(call *ServerCall) {
 	if call.Req.MayBlock(call.Proc) {
 		c.blocked <- struct{}{}
@@ -355,12 +370,7 @@ func (c *serverConn) dispatch(call *ServerCall) {
 		}()
 		return
 	}
-	select {
-	case c.work <- call:
-		return
-	default:
-	}
-	if c.workers < c.srv.Workers {
+	if c.idle.Load() == 0 && c.workers < c.srv.Workers {
 		c.workers++
 		c.wg.Add(1)
 		go c.worker()
@@ -370,7 +380,13 @@ func (c *serverConn) dispatch(call *ServerCall) {
 
 func (c *serverConn) worker() {
 	defer c.wg.Done()
-	for call := range c.work {
+	for {
+		c.idle.Add(1)
+		call, ok := <-c.work
+		c.idle.Add(-1)
+		if !ok {
+			return
+		}
 		c.run(call)
 	}
 }
@@ -423,7 +439,10 @@ func (c *serverConn) reply(call *ServerCall, err error) {
 func (c *serverConn) recycle(call *ServerCall) {
 	pool := c.srv.Pool
 	pool.Put(call.msg)
-	pool.Put(call.payBuf)
+	if call.payBuf != nil {
+		c.held.release(len(*call.payBuf))
+		pool.Put(call.payBuf)
+	}
 	pool.Put(call.dataBuf)
 	*call = ServerCall{}
 	c.calls.Put(call)
