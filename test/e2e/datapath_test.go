@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"github.com/gluster-go/gluster-go/internal/volgen"
 	"github.com/gluster-go/gluster-go/test/posixtest"
 )
 
@@ -20,24 +23,14 @@ import (
 // directory in ReaddirLarge.
 func TestDatapath(t *testing.T) {
 	h := newHarness(t)
-	b := h.startBrick(t, "dpvol")
-	volfile := h.clientVolfile(t, b)
-	cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
-	if testing.Short() {
-		cfg.ReaddirEntries = 5000
-	}
+	const vol = "dpvol"
+	path := h.brickPath(t, vol)
+	b := h.runBrick(t, path, contractBrickVolfile(vol, path))
+	volfile := filepath.Join(h.work, vol+".client.vol")
+	writeVolfile(t, volfile, contractClientVolfile(vol, b))
 
 	t.Run("Posix", func(t *testing.T) {
-		m := h.mountDaemon(t, volfile, "")
-		t.Run("Root", func(t *testing.T) {
-			posixtest.Run(t, mkdir(t, m.dir, "root"), cfg)
-		})
-		t.Run("User", func(t *testing.T) {
-			posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg)
-		})
-		t.Run("InternalXattrsHidden", func(t *testing.T) {
-			posixtest.InternalXattrsHidden(t, mkdir(t, m.dir, "internal"))
-		})
+		runSuite(t, h.mountDaemon(t, volfile, ""))
 	})
 
 	t.Run("SIGTERM", func(t *testing.T) {
@@ -97,11 +90,10 @@ func TestDatapath(t *testing.T) {
 // that fails in TestDatapath but passes here points at the protocol layers.
 func TestDatapathLocal(t *testing.T) {
 	h := newHarness(t)
-	brick := mkdir(t, h.work, "localbrick")
 	volfile := filepath.Join(h.work, "local.vol")
 	writeVolfile(t, volfile, `volume local-posix
     type storage/posix
-    option directory `+brick+`
+    option directory `+h.brickPath(t, "local")+`
     option volume-id `+uuid.NewString()+`
 end-volume
 
@@ -110,13 +102,43 @@ volume local-locks
     subvolumes local-posix
 end-volume
 `)
-	m := h.mountDaemon(t, volfile, "")
+	runSuite(t, h.mountDaemon(t, volfile, ""))
+}
+
+// TestDatapathVolumes runs the POSIX suite on volumes of several types,
+// built from the volfiles glusterd generates (internal/volgen).
+func TestDatapathVolumes(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name            string
+		bricks, replica int
+	}{
+		{"Distribute", 2, 0},
+		{"Replicate", 2, 2},
+		{"DistributedReplicate", 4, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &volgen.Volume{Name: strings.ToLower(tc.name), ID: uuid.NewString(), ReplicaCount: tc.replica}
+			for i := range tc.bricks {
+				v.Bricks = append(v.Bricks, volgen.Brick{Host: "127.0.0.1", Path: h.brickPath(t, fmt.Sprintf("%s-b%d", v.Name, i))})
+			}
+			runSuite(t, h.mountDaemon(t, h.startVolume(t, v), ""))
+		})
+	}
+}
+
+// runSuite runs the whole POSIX suite on a mount: as root, as nobody, and
+// the check that brick internals stay hidden. -short lists a smaller
+// directory in ReaddirLarge.
+func runSuite(t *testing.T, m *mount) {
 	cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
 	if testing.Short() {
 		cfg.ReaddirEntries = 5000
 	}
 	t.Run("Root", func(t *testing.T) { posixtest.Run(t, mkdir(t, m.dir, "root"), cfg) })
-	t.Run("User", func(t *testing.T) { posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg) })
+	t.Run("User", func(t *testing.T) {
+		posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg)
+	})
 	t.Run("InternalXattrsHidden", func(t *testing.T) {
 		posixtest.InternalXattrsHidden(t, mkdir(t, m.dir, "internal"))
 	})

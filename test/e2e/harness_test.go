@@ -16,6 +16,8 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"github.com/gluster-go/gluster-go/internal/layers"
+	"github.com/gluster-go/gluster-go/internal/volgen"
 	"github.com/gluster-go/gluster-go/test/cluster"
 )
 
@@ -54,22 +56,16 @@ func searchableTempDir(t *testing.T) string {
 
 // brick is a running glusterfsd.
 type brick struct {
-	vol, path string
-	port      int
-	log       string
+	path string
+	port int
+	log  string
 }
 
-// startBrick runs glusterfsd for a fresh brick of volume vol with the
-// contract's graph: protocol/server -> debug/io-stats (named by the brick
-// path) -> features/locks -> storage/posix.
-func (h *harness) startBrick(t *testing.T, vol string) *brick {
-	t.Helper()
-	b := &brick{vol: vol, path: filepath.Join(h.work, "bricks", vol), port: freePort(t)}
-	b.log = filepath.Join(h.work, "log", "brick-"+vol+".log")
-	must(t, os.MkdirAll(b.path, 0o755))
-	must(t, os.MkdirAll(filepath.Dir(b.log), 0o755))
-	volfile := filepath.Join(h.work, vol+".brick.vol")
-	writeVolfile(t, volfile, fmt.Sprintf(`volume %[1]s-posix
+// contractBrickVolfile is the brick graph of the contract, with nothing
+// else: protocol/server -> debug/io-stats (named by the brick path) ->
+// features/locks -> storage/posix.
+func contractBrickVolfile(vol, path string) string {
+	return fmt.Sprintf(`volume %[1]s-posix
     type storage/posix
     option directory %[2]s
     option volume-id %[3]s
@@ -91,11 +87,79 @@ volume %[1]s-server
     option auth.addr.%[2]s.allow *
     subvolumes %[2]s
 end-volume
-`, vol, b.path, uuid.NewString()))
+`, vol, path, uuid.NewString())
+}
+
+// contractClientVolfile is the client graph of a one-brick volume:
+// debug/io-stats named VOL over protocol/client.
+func contractClientVolfile(vol string, b *brick) string {
+	return fmt.Sprintf(`volume %[1]s-client-0
+    type protocol/client
+    option remote-host 127.0.0.1
+    option remote-port %[2]d
+    option remote-subvolume %[3]s
+    option transport-type tcp
+end-volume
+
+volume %[1]s
+    type debug/io-stats
+    subvolumes %[1]s-client-0
+end-volume
+`, vol, b.port, b.path)
+}
+
+// brickPath returns a fresh directory for a brick.
+func (h *harness) brickPath(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join(h.work, "bricks", name)
+	must(t, os.MkdirAll(p, 0o755))
+	return p
+}
+
+// startVolume starts glusterfsd for every brick of v (bricks on 127.0.0.1
+// under the harness) with the volfiles glusterd would generate, and
+// returns the path of the client volfile, pointed at the bricks' ports.
+func (h *harness) startVolume(t *testing.T, v *volgen.Volume) string {
+	t.Helper()
+	env := volgen.Env{Types: volgen.TypesOf(layers.Registry())}
+	client, warnings, err := volgen.ClientVolfile(v, env)
+	if err != nil {
+		t.Fatalf("client volfile of %s: %v", v.Name, err)
+	}
+	for _, w := range warnings {
+		t.Logf("volgen: %s", w)
+	}
+	for i := range v.Bricks {
+		f, _, err := volgen.BrickVolfile(v, i, env)
+		if err != nil {
+			t.Fatalf("brick volfile %d of %s: %v", i, v.Name, err)
+		}
+		b := h.runBrick(t, v.Bricks[i].Path, f.String())
+		c := client.Volume(fmt.Sprintf("%s-client-%d", v.Name, i))
+		if c == nil {
+			t.Fatalf("client volfile of %s has no %s-client-%d:\n%s", v.Name, v.Name, i, client)
+		}
+		c.SetOption("remote-port", strconv.Itoa(b.port))
+	}
+	path := filepath.Join(h.work, v.Name+".client.vol")
+	writeVolfile(t, path, client.String())
+	return path
+}
+
+// runBrick runs glusterfsd on a free port with the given brick volfile
+// and returns once it accepts connections.
+func (h *harness) runBrick(t *testing.T, path, volfileText string) *brick {
+	t.Helper()
+	name := filepath.Base(path)
+	b := &brick{path: path, port: freePort(t)}
+	b.log = filepath.Join(h.work, "log", "brick-"+name+".log")
+	must(t, os.MkdirAll(filepath.Dir(b.log), 0o755))
+	volfile := filepath.Join(h.work, name+".brick.vol")
+	writeVolfile(t, volfile, volfileText)
 
 	cmd := exec.Command(filepath.Join(h.bin, "glusterfsd"), "-N", "-f", volfile,
 		"--brick-port", strconv.Itoa(b.port), "--listen-host", "127.0.0.1",
-		"--brick-name", b.path, "-l", b.log, "-p", filepath.Join(h.work, vol+".brick.pid"))
+		"--brick-name", b.path, "-l", b.log, "-p", filepath.Join(h.work, name+".brick.pid"))
 	cmd.Stdout, cmd.Stderr = logWriter(t, b.log+".out")
 	cmd.SysProcAttr = diesWithTest()
 	must(t, cmd.Start())
@@ -133,26 +197,6 @@ end-volume
 			t.Fatalf("glusterfsd does not listen on %s after %v", addr, startupWait)
 		}
 	}
-}
-
-// clientVolfile writes the client volfile of a one-brick volume.
-func (h *harness) clientVolfile(t *testing.T, b *brick) string {
-	t.Helper()
-	path := filepath.Join(h.work, b.vol+".client.vol")
-	writeVolfile(t, path, fmt.Sprintf(`volume %[1]s-client-0
-    type protocol/client
-    option remote-host 127.0.0.1
-    option remote-port %[2]d
-    option remote-subvolume %[3]s
-    option transport-type tcp
-end-volume
-
-volume %[1]s
-    type debug/io-stats
-    subvolumes %[1]s-client-0
-end-volume
-`, b.vol, b.port, b.path))
-	return path
 }
 
 // mount is a glusterfs client process serving a mount point.
