@@ -36,6 +36,10 @@ const (
 	xattropStripes  = 64
 )
 
+// errOldKernel says why a brick cannot open on kernels without the
+// *xattrat system calls.
+var errOldKernel = errors.New("the kernel lacks getxattrat(2): storage/posix needs Linux 6.13 or later")
+
 // Posix is the storage/posix layer. It is the bottom of the graph: Base has
 // no Next, and Posix answers every operation itself.
 type Posix struct {
@@ -140,12 +144,16 @@ func (p *Posix) initBrick(volID *fop.GFID) error {
 			if err := setxattrat(p.root, "", unix.AT_EMPTY_PATH, xattrVolumeID, volID[:], 0); err != nil {
 				return fmt.Errorf("set volume-id: %w", err)
 			}
+		case err == unix.ENOSYS:
+			return errOldKernel
 		case err != nil:
 			return fmt.Errorf("read volume-id: %w", err)
 		}
 	}
 	g, err := gfidAt(p.root, "", unix.AT_EMPTY_PATH)
 	switch {
+	case err == unix.ENOSYS:
+		return errOldKernel
 	case err == unix.ENODATA:
 		if err := setxattrat(p.root, "", unix.AT_EMPTY_PATH, xattrGFID, fop.RootGFID[:], 0); err != nil {
 			return fmt.Errorf("set root gfid: %w", err)
