@@ -28,6 +28,8 @@ func TestBrickGraph(t *testing.T) {
     type storage/posix
     option directory DIR
     option volume-id 6e7f1a2b-0000-4000-8000-000000000001
+    option brick-uid 36
+    option brick-gid 36
 end-volume
 
 volume v-locks
@@ -79,6 +81,9 @@ end-volume
 	}
 	if a, err := g.Top.Stat(ctx, &fop.Loc{GFID: obj.GFID}); err != nil || a.Size != 5 {
 		t.Fatalf("stat: %+v %v", a, err)
+	}
+	if a, err := g.Top.Stat(ctx, &fop.Loc{GFID: fop.RootGFID}); err != nil || a.UID != 36 || a.GID != 36 {
+		t.Fatalf("root owner (brick-uid/gid): %+v %v", a, err)
 	}
 	snap := g.Layer(dir).(*iostats.IOStats).Snapshot()
 	if snap.Ops["CREATE"].Calls != 1 || snap.Ops["LK"].Calls != 3 || snap.Ops["LK"].Errors != 1 || snap.BytesWritten != 5 {

@@ -63,7 +63,8 @@ var (
 
 // New opens the brick named by option "directory". Option "volume-id" (a
 // UUID) must match the brick root's trusted.glusterfs.volume-id; an empty
-// brick is stamped with it. Option "dir-fd-cache" bounds the directory fd
+// brick is stamped with it. Options "brick-uid" and "brick-gid" set the
+// owner of the volume's root; "dir-fd-cache" bounds the directory fd
 // cache.
 func New(a *graph.Args) (fop.Layer, error) {
 	dir := a.Options["directory"]
@@ -86,7 +87,38 @@ func New(a *graph.Args) (fop.Layer, error) {
 		}
 		volID = &g
 	}
-	return OpenBrick(dir, volID, cacheSize, a.Logger)
+	p, err := OpenBrick(dir, volID, cacheSize, a.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.ownRoot(a.Options["brick-uid"], a.Options["brick-gid"]); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// ownRoot gives the volume's root to brick-uid and brick-gid, what
+// `gluster volume set VOL storage.owner-uid N` asks for.
+func (p *Posix) ownRoot(uid, gid string) error {
+	if uid == "" && gid == "" {
+		return nil
+	}
+	ids := [2]int{-1, -1}
+	for i, s := range [2]string{uid, gid} {
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return fmt.Errorf("storage/posix: bad brick owner %q", s)
+		}
+		ids[i] = int(n)
+	}
+	if err := unix.Fchown(p.root, ids[0], ids[1]); err != nil {
+		return fmt.Errorf("storage/posix: chown brick %s: %w", p.path, err)
+	}
+	return nil
 }
 
 // OpenBrick opens the brick at dir (New without a volfile). volID nil
