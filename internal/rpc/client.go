@@ -330,6 +330,13 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	select {
 	case <-cl.done:
 	case <-ctx.Done():
+		if req.MayBlock(p) {
+			// Ask the server to stop waiting and take its answer: a
+			// lock granted meanwhile must not be lost.
+			c.control(KindCancel, id)
+			<-cl.done
+			break
+		}
 		c.mu.Lock()
 		_, waiting := c.pending[id]
 		delete(c.pending, id)

@@ -433,3 +433,31 @@ func TestLongListingTrimmed(t *testing.T) {
 		t.Fatalf("got %d entries", n)
 	}
 }
+
+// Cancelling a blocking lock wait reaches the server, and the client takes
+// the server's answer: a lock granted meanwhile is not lost.
+func TestCancelBlockingCall(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	grant := make(chan bool, 1)
+	addr, _ := startServer(t, &testHandler{serve: func(ctx context.Context, c *ServerCall) error {
+		arrived <- struct{}{}
+		<-ctx.Done() // only the client's cancel ends this wait
+		if <-grant {
+			return nil
+		}
+		return ctx.Err()
+	}})
+	c := dial(t, addr, ClientOptions{})
+	for _, granted := range []bool{false, true} {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-arrived; cancel() }()
+		grant <- granted
+		_, err := c.Call(ctx, ProcInodelk, &root, &Request{Cmd: fop.SetLkW}, nil, &Response{}, nil)
+		if granted && err != nil {
+			t.Errorf("lock granted as the wait was cancelled: %v", err)
+		}
+		if !granted && !errors.Is(err, syscall.EINTR) {
+			t.Errorf("cancelled lock wait: %v, want EINTR", err)
+		}
+	}
+}

@@ -17,6 +17,9 @@ const (
 	KindPong
 	KindHello
 	KindHelloReply
+	// KindCancel asks the server to stop waiting in a call that may block
+	// (a lock wait); the call is still answered.
+	KindCancel
 )
 
 // Wire limits. They bound what a decoder accepts and allocates.
@@ -82,7 +85,7 @@ func ParseHeader(b []byte) (Header, error) {
 	switch {
 	case b[17] != Version:
 		return h, fmt.Errorf("frame header: version %d: %w", b[17], ErrMalformed)
-	case h.Kind < KindCall || h.Kind > KindHelloReply:
+	case h.Kind < KindCall || h.Kind > KindCancel:
 		return h, fmt.Errorf("frame header: kind %d: %w", h.Kind, ErrMalformed)
 	case h.MsgLen > MaxMessage:
 		return h, fmt.Errorf("frame header: message of %d bytes: %w", h.MsgLen, ErrMalformed)

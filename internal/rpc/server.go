@@ -207,6 +207,7 @@ func (s *Server) ServeConn(nc net.Conn) {
 		log:     log,
 		work:    make(chan *ServerCall, queuedCalls),
 		held:    newBudget(heldPayload),
+		waiting: map[uint64]context.CancelFunc{},
 		blocked: make(chan struct{}, s.BlockedCalls),
 	}
 	sc.ctx, sc.cancel = context.WithCancel(context.Background())
@@ -285,6 +286,8 @@ type serverConn struct {
 	idle    atomic.Int32  // workers waiting for a call
 	held    *budget       // write payloads read but not yet answered
 	blocked chan struct{} // a token per running blocking call
+	mu      sync.Mutex
+	waiting map[uint64]context.CancelFunc // blocking calls, by request id
 	wg      sync.WaitGroup
 	calls   sync.Pool
 }
@@ -316,6 +319,16 @@ func (c *serverConn) readLoop() error {
 			if _, err := c.br.Discard(int(h.MsgLen)); err != nil {
 				return err
 			}
+			continue
+		case KindCancel:
+			if _, err := c.br.Discard(int(h.MsgLen)); err != nil {
+				return err
+			}
+			c.mu.Lock()
+			if cancel := c.waiting[h.ID]; cancel != nil {
+				cancel()
+			}
+			c.mu.Unlock()
 			continue
 		case KindCall:
 		default:
@@ -362,10 +375,19 @@ func (c *serverConn) readLoop() error {
 func (c *serverConn) dispatch(call *ServerCall) {
 	if call.Req.MayBlock(call.Proc) {
 		c.blocked <- struct{}{}
+		ctx, cancel := context.WithCancel(c.ctx)
+		id := call.id
+		c.mu.Lock()
+		c.waiting[id] = cancel
+		c.mu.Unlock()
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			c.run(call)
+			c.run(ctx, call)
+			c.mu.Lock()
+			delete(c.waiting, id)
+			c.mu.Unlock()
+			cancel()
 			<-c.blocked
 		}()
 		return
@@ -387,12 +409,12 @@ func (c *serverConn) worker() {
 		if !ok {
 			return
 		}
-		c.run(call)
+		c.run(c.ctx, call)
 	}
 }
 
-func (c *serverConn) run(call *ServerCall) {
-	err := c.sess.Serve(c.ctx, call)
+func (c *serverConn) run(ctx context.Context, call *ServerCall) {
+	err := c.sess.Serve(ctx, call)
 	c.reply(call, err)
 }
 
