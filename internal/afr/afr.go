@@ -47,6 +47,7 @@ type AFR struct {
 	up       []bool
 	reported []bool
 	wasUp    bool
+	childUp  []func(child int) // see OnChildUp
 
 	inodes  sync.Map // fop.GFID -> *inode
 	healing sync.Map // fop.GFID -> struct{}: heals in progress
@@ -161,8 +162,13 @@ func (r *AFR) Reconfigure(opts map[string]string) error {
 // Notify tracks replicas; the set is up while any replica is.
 func (r *AFR) Notify(child fop.Layer, ev fop.Event) {
 	r.mu.Lock()
+	var hooks []func(int)
+	came := -1
 	for i, c := range r.children {
 		if c == child {
+			if ev == fop.ChildUp && !r.up[i] {
+				came, hooks = i, r.childUp
+			}
 			r.reported[i] = true
 			r.up[i] = ev == fop.ChildUp
 		}
@@ -180,6 +186,9 @@ func (r *AFR) Notify(child fop.Layer, ev fop.Event) {
 	r.mu.Unlock()
 	if send != 0 && r.emit != nil {
 		r.emit(send)
+	}
+	for _, fn := range hooks {
+		go fn(came)
 	}
 }
 

@@ -36,6 +36,12 @@ func (r *AFR) healLater(g fop.GFID) {
 // changelog says are good. It fails with EIO when there is no such
 // replica (split-brain) and no favorite-child-policy picks one.
 func (r *AFR) Heal(ctx context.Context, g fop.GFID) error {
+	return r.heal(ctx, g, -1)
+}
+
+// heal is Heal where replica force, if not -1, is the source of every
+// type in split-brain (the CLI's split-brain resolution).
+func (r *AFR) heal(ctx context.Context, g fop.GFID, force int) error {
 	up := r.upSet()
 	if count(up) < 2 {
 		return nil
@@ -70,7 +76,7 @@ func (r *AFR) Heal(ctx context.Context, g fop.GFID) error {
 	var healed []txnType
 	var splitBrain []string
 	if mx.needsHeal(metadataTxn) {
-		if err := r.healMetadata(ictx, loc, mx, attrs, ok); err != nil {
+		if err := r.healMetadata(ictx, loc, mx, attrs, ok, force); err != nil {
 			if err == errSplitBrain {
 				splitBrain = append(splitBrain, "metadata")
 			} else {
@@ -87,9 +93,9 @@ func (r *AFR) Heal(ctx context.Context, g fop.GFID) error {
 	if mx.needsHeal(t) {
 		var err error
 		if dir {
-			err = r.healEntries(ictx, loc, mx, attrs, ok)
+			err = r.healEntries(ictx, loc, mx, attrs, ok, force)
 		} else if attrs[firstTrue(ok)].Type() == syscall.S_IFREG {
-			err = r.healData(ictx, loc, mx, attrs, ok)
+			err = r.healData(ictx, loc, mx, attrs, ok, force)
 		}
 		switch {
 		case err == errSplitBrain:
@@ -142,8 +148,15 @@ func (r *AFR) lookupAll(ctx context.Context, loc *fop.Loc, set []bool) ([]fop.At
 }
 
 // choose picks the source of a heal of type t and the sinks it repairs.
-func (r *AFR) choose(mx *matrix, t txnType, attrs []fop.Attr, ok []bool) (int, []bool, error) {
+// In split-brain the source is force if it answered, else the
+// favorite-child-policy's pick.
+func (r *AFR) choose(mx *matrix, t txnType, attrs []fop.Attr, ok []bool, force int) (int, []bool, error) {
 	srcs := mx.sources(t)
+	if count(srcs) == 0 && force >= 0 && ok[force] {
+		r.log.Info("split-brain resolved from the CLI", "type", t.String(), "source", force)
+		srcs = make([]bool, len(ok))
+		srcs[force] = true
+	}
 	if count(srcs) == 0 {
 		fav := r.favoriteChild(attrs, ok)
 		if fav < 0 {
@@ -214,8 +227,8 @@ func internalXattr(k string) bool {
 	return k == "trusted.gfid" || strings.HasPrefix(k, keyPrefix) || strings.HasPrefix(k, "trusted.glusterfs.") || strings.HasPrefix(k, "trusted.ec.")
 }
 
-func (r *AFR) healMetadata(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool) error {
-	src, sinks, err := r.choose(mx, metadataTxn, attrs, ok)
+func (r *AFR) healMetadata(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool, force int) error {
+	src, sinks, err := r.choose(mx, metadataTxn, attrs, ok, force)
 	if err != nil {
 		return err
 	}
@@ -267,8 +280,8 @@ func firstError(errs []error, set []bool) error {
 
 // healData copies to each sink the blocks whose checksums differ from the
 // source's, then gives it the source's size.
-func (r *AFR) healData(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool) error {
-	src, sinks, err := r.choose(mx, dataTxn, attrs, ok)
+func (r *AFR) healData(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool, force int) error {
+	src, sinks, err := r.choose(mx, dataTxn, attrs, ok, force)
 	if err != nil {
 		return err
 	}
@@ -376,8 +389,8 @@ func listDir(ctx context.Context, c fop.Layer, dir fop.GFID) (map[string]fop.Dir
 // healEntries makes each sink's directory hold the source's names: names
 // missing on a sink are created there with the same GFID (their contents
 // healed next), names only on the sink are removed.
-func (r *AFR) healEntries(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool) error {
-	src, sinks, err := r.choose(mx, entryTxn, attrs, ok)
+func (r *AFR) healEntries(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fop.Attr, ok []bool, force int) error {
+	src, sinks, err := r.choose(mx, entryTxn, attrs, ok, force)
 	if err != nil {
 		return err
 	}

@@ -54,11 +54,23 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	if rc := r.readChild(a.GFID, false); rc >= 0 {
 		ref = rc
 	}
-	if mx.anyPending() {
+	if r.healOnAccess(mx, a.IsDir()) {
 		r.healLater(a.GFID)
 	}
 	if missing && !loc.Parent.IsZero() {
 		r.healLater(loc.Parent)
 	}
 	return attrs[ref], r.stripChangelog(xs[ref], xreq), nil
+}
+
+// healOnAccess reports whether a lookup starts a heal: something is
+// pending of a type whose client-side self-heal option is on
+// (cluster.data-self-heal, metadata-self-heal, entry-self-heal). The
+// self-heal daemon heals the rest.
+func (r *AFR) healOnAccess(mx *matrix, dir bool) bool {
+	content, on := dataTxn, r.selfHealData
+	if dir {
+		content, on = entryTxn, r.selfHealEnt
+	}
+	return (mx.needsHeal(metadataTxn) && r.selfHealMeta) || (mx.needsHeal(content) && on)
 }

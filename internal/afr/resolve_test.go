@@ -1,0 +1,115 @@
+package afr
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+func TestInspectReportsPendingAndSplitBrain(t *testing.T) {
+	r, _ := newSet(t, 2, nil)
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "abc", 0)
+	r.Release(bg, fd)
+	if st, err := r.Inspect(bg, g); err != nil || st.Pending || len(st.SplitBrain) != 0 {
+		t.Fatalf("clean file: %+v, %v", st, err)
+	}
+	down(r, 1)
+	fd = open(t, r, g)
+	write(t, r, fd, "abcd", 0)
+	r.Release(bg, fd)
+	up(r, 1)
+	if st, err := r.Inspect(bg, g); err != nil || !st.Pending || len(st.SplitBrain) != 0 {
+		t.Fatalf("file missed by replica 1: %+v, %v", st, err)
+	}
+
+	sb := makeSplitBrain(t, r)
+	st, err := r.Inspect(bg, sb)
+	if err != nil || !st.Pending || !slices.Equal(st.SplitBrain, []string{"data"}) {
+		t.Fatalf("split-brain file: %+v, %v", st, err)
+	}
+	if _, err := r.Inspect(bg, fop.NewGFID()); fop.Errno(err) != syscall.ENOENT {
+		t.Fatalf("unknown gfid: %v, want ENOENT", err)
+	}
+}
+
+func TestResolvePolicies(t *testing.T) {
+	for _, tc := range []struct {
+		policy Policy
+		source int
+		want   string
+	}{
+		{BiggerFile, -1, "only on replica zero, longer"},
+		{LatestMtime, -1, "only on one"},
+		{SourceBrick, 1, "only on one"},
+		{SourceBrick, 0, "only on replica zero, longer"},
+	} {
+		t.Run(string(tc.policy), func(t *testing.T) {
+			r, dirs := newSet(t, 2, nil)
+			g := makeSplitBrain(t, r)
+			if tc.policy == LatestMtime {
+				// Make the mtimes differ for sure (the writes may share a
+				// timestamp): replica 1's copy is the newer.
+				touch(t, dirs[1], "sb", 2)
+			}
+			if _, err := r.Resolve(bg, g, tc.policy, tc.source); err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			for _, d := range dirs {
+				if got := string(brickFile(t, d, "sb")); got != tc.want {
+					t.Errorf("brick %s holds %q, want %q", d, got, tc.want)
+				}
+			}
+			if st, err := r.Inspect(bg, g); err != nil || st.Pending {
+				t.Errorf("after resolution: %+v, %v", st, err)
+			}
+			if _, err := r.Resolve(bg, g, tc.policy, tc.source); err != ErrNotSplitBrain {
+				t.Errorf("second resolution: %v, want %v", err, ErrNotSplitBrain)
+			}
+		})
+	}
+}
+
+func TestResolveNeedsEveryReplica(t *testing.T) {
+	r, _ := newSet(t, 2, nil)
+	g := makeSplitBrain(t, r)
+	down(r, 1)
+	if _, err := r.Resolve(bg, g, SourceBrick, 1); err != ErrBrickNotUp {
+		t.Fatalf("source down: %v", err)
+	}
+	if _, err := r.Resolve(bg, g, BiggerFile, -1); err != ErrNotAllUp {
+		t.Fatalf("replica down: %v", err)
+	}
+}
+
+func TestOnChildUpRunsWhenAReplicaReturns(t *testing.T) {
+	r, _ := newSet(t, 2, nil)
+	got := make(chan int, 4)
+	r.OnChildUp(func(i int) { got <- i })
+	up(r, 1) // already up: no event
+	down(r, 1)
+	up(r, 1)
+	if i := <-got; i != 1 {
+		t.Fatalf("hook saw child %d, want 1", i)
+	}
+	if len(got) != 0 {
+		t.Fatalf("hook ran %d more times", len(got))
+	}
+	if r.ChildIndex("test-client-1") != 1 || r.ChildIndex("nope") != -1 {
+		t.Fatal("ChildIndex")
+	}
+}
+
+// touch moves the mtime of a brick's copy secs into the future.
+func touch(t *testing.T, dir, name string, secs int) {
+	t.Helper()
+	when := time.Now().Add(time.Duration(secs) * time.Second)
+	if err := os.Chtimes(filepath.Join(dir, name), when, when); err != nil {
+		t.Fatal(err)
+	}
+}
