@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,6 +36,11 @@ type DHT struct {
 	wasUp    bool
 
 	inodes sync.Map // fop.GFID -> *inode
+
+	// volCommit is the volume's commit hash, stamped on new directories'
+	// layouts: a rebalance raises it, so layouts older than the last
+	// rebalance are recognisable (GlusterFS's vol_commit_hash).
+	volCommit atomic.Uint32
 
 	du duStats
 }

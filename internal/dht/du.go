@@ -51,20 +51,14 @@ func (d *DHT) refreshDU(ctx context.Context) {
 		if errs[i] != nil || st.Blocks == 0 {
 			continue
 		}
-		bsize := st.Frsize
-		if bsize == 0 {
-			bsize = st.Bsize
+		d.du.chunks[i] = Chunks(st.Blocks, st.Bsize)
+		// Whole percents, as GlusterFS's integer division gives.
+		d.du.freePct[i] = float64(st.Bavail * 100 / st.Blocks)
+		frsize := st.Frsize
+		if frsize == 0 {
+			frsize = st.Bsize
 		}
-		if bsize == 0 {
-			continue
-		}
-		bpc := (1 << 20) / bsize
-		if bpc == 0 {
-			bpc = 1
-		}
-		d.du.chunks[i] = uint32((st.Blocks + bpc - 1) / bpc)
-		d.du.freePct[i] = float64(st.Bavail*100) / float64(st.Blocks)
-		d.du.avail[i] = st.Bavail * bsize
+		d.du.avail[i] = st.Bavail * frsize
 	}
 	d.du.at = time.Now()
 }

@@ -110,7 +110,7 @@ func (d *DHT) Mkdir(ctx context.Context, loc *fop.Loc, mode, umask uint32, xdata
 	for i := range use {
 		use[i] = d.isUp(i)
 	}
-	l := NewLayout(dirPath(loc), d.names, use, d.chunksSnapshot(), d.weighted)
+	l := NewLayout(dirPath(loc), d.names, use, d.chunksSnapshot(), d.weighted, d.volCommit.Load())
 	withRange := func(i int) fop.Dict {
 		x := fop.Dict{}
 		for k, v := range xdata {

@@ -117,9 +117,10 @@ func (l *Layout) Anomalies() (holes, overlaps int) {
 // GlusterFS's dht_selfheal_layout_new_directory does, so that a directory
 // gets the same ranges on our volume as on GlusterFS's: children in order of
 // their names, starting at the one that the directory's path hashes to,
-// range sizes proportional to chunks[i] (brick size in MiB) when every
-// taking part child has a size, else equal.
-func NewLayout(path string, names []string, use []bool, chunks []uint32, weighted bool) *Layout {
+// range sizes proportional to chunks[i] (brick size in MiB, see Chunks)
+// when weighted and every taking part child has a size, else equal. commit
+// is the commit hash written with every range.
+func NewLayout(path string, names []string, use []bool, chunks []uint32, weighted bool, commit uint32) *Layout {
 	n := len(names)
 	order := make([]int, n)
 	for i := range order {
@@ -142,14 +143,15 @@ func NewLayout(path string, names []string, use []bool, chunks []uint32, weighte
 	}
 	l := &Layout{Ranges: make([]Range, n)}
 	if count == 0 {
-		count = 1
+		return l
 	}
+	// Float arithmetic and truncation exactly as GlusterFS's C code.
 	var chunk float64
 	if weighted && total > 0 {
 		chunk = float64(0xffffffff) / float64(total)
 	} else {
 		weighted = false
-		chunk = float64(uint32(0xffffffff / uint32(count)))
+		chunk = float64(0xffffffff) / float64(count)
 	}
 	startAt := int(HashName(path) % uint32(n))
 	used := 0
@@ -164,7 +166,7 @@ func NewLayout(path string, names []string, use []bool, chunks []uint32, weighte
 			size = chunks[i]
 		}
 		rangeSize := uint32(chunk * float64(size))
-		l.Ranges[i] = Range{Start: start, Stop: start + rangeSize - 1, Commit: commitHashInvalid, Set: true}
+		l.Ranges[i] = Range{Start: start, Stop: start + rangeSize - 1, Commit: commit, Set: true}
 		used++
 		if used >= count {
 			l.Ranges[i].Stop = 0xffffffff
@@ -173,4 +175,17 @@ func NewLayout(path string, names []string, use []bool, chunks []uint32, weighte
 		start += rangeSize
 	}
 	return l
+}
+
+// Chunks is a brick's size in 1 MiB chunks as GlusterFS's dht counts it
+// from statfs (f_blocks of f_bsize bytes), the weight of its layout range.
+func Chunks(blocks, bsize uint64) uint32 {
+	if bsize == 0 || blocks == 0 {
+		return 0
+	}
+	bpc := (1 << 20) / bsize
+	if bpc == 0 {
+		bpc = 1
+	}
+	return uint32((blocks + bpc - 1) / bpc)
 }

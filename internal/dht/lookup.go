@@ -233,7 +233,7 @@ func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []e
 	if path == "" {
 		path = a.GFID.String()
 	}
-	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted)
+	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commitHashInvalid)
 	d.writeLayout(ctx, a.GFID, l, use)
 	d.log.Info("layout fixed", "path", path)
 	return l
