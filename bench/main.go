@@ -1,0 +1,194 @@
+// Command bench is the benchmark harness: in one run it installs what it
+// needs (Debian's GlusterFS, fio), creates the same single-brick volume on
+// GlusterFS and on gluster-go, mounts both, runs the same workloads on both
+// and on the local disk, and writes the table to bench/RESULTS.md.
+//
+// It drives whole programs (glusterd, glusterfsd, glusterfs) as a user
+// would and is not part of the test suite. GlusterFS runs first and is
+// stopped completely before ours starts: its glusterd binds port 24007,
+// which is why it runs under the project's 24007 flock.
+//
+// Usage (as root, from the repository): bench/run.sh [--quick] [--only ours]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	only     []string
+	quick    bool
+	work     string
+	out      string
+	install  bool
+	oursBin  string
+	glfsHost string
+}
+
+func main() {
+	var o options
+	only := flag.String("only", "local,glusterfs,ours", "comma-separated systems to run: local, glusterfs, ours")
+	flag.BoolVar(&o.quick, "quick", false, "smaller sizes, for quick iterations")
+	flag.StringVar(&o.work, "work", "/var/tmp/gluster-go-bench", "scratch directory (bricks, mounts, local reference, raw output); on the disk to measure")
+	flag.StringVar(&o.out, "out", "", "where to write the Markdown table (default bench/RESULTS.md for a full run of all systems, else WORK/RESULTS.md)")
+	flag.BoolVar(&o.install, "install", true, "apt-get install missing packages (glusterfs-server, glusterfs-client, fio, ...)")
+	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build ./cmd/... into WORK/bin)")
+	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback, else 127.0.0.1)")
+	flag.Parse()
+	o.only = strings.Split(*only, ",")
+	for _, s := range o.only {
+		if !slices.Contains([]string{"local", "glusterfs", "ours"}, s) {
+			fmt.Fprintf(os.Stderr, "bench: unknown system %q in --only\n", s)
+			os.Exit(2)
+		}
+	}
+	if o.out == "" {
+		o.out = filepath.Join(o.work, "RESULTS.md")
+		if !o.quick && len(o.only) == 3 {
+			o.out = "bench/RESULTS.md"
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := benchmark(ctx, o, log); err != nil {
+		log.Error("bench failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func benchmark(ctx context.Context, o options, log *slog.Logger) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("must run as root (mounts, drop_caches, apt-get)")
+	}
+	if _, err := os.Stat("bench/smallfile/main.go"); err != nil {
+		return fmt.Errorf("run from the repository root (bench/run.sh does): %w", err)
+	}
+	if o.install {
+		if err := installPackages(ctx, log); err != nil {
+			return err
+		}
+	}
+	binDir := filepath.Join(o.work, "bin")
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return err
+	}
+	started := time.Now()
+	if _, err := run(ctx, 5*time.Minute, "go", "build", "-o", binDir+"/", "./bench/smallfile"); err != nil {
+		return err
+	}
+	var notes []string
+	if slices.Contains(o.only, "ours") && o.oursBin == "" {
+		o.oursBin = filepath.Join(binDir, "ours")
+		if err := os.MkdirAll(o.oursBin, 0o755); err != nil {
+			return err
+		}
+		log.Info("building our binaries", "dir", o.oursBin)
+		if _, err := run(ctx, 10*time.Minute, "go", "build", "-o", o.oursBin+"/", "./cmd/..."); err != nil {
+			return fmt.Errorf("build ours: %w", err)
+		}
+	}
+	sz := fullSizes()
+	if o.quick {
+		sz = quickSizes()
+	}
+	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log}
+	res := map[string]outcome{}
+	var order []string
+	for _, name := range []string{"local", "glusterfs", "ours"} {
+		if !slices.Contains(o.only, name) {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var sys system
+		switch name {
+		case "local":
+			sys = &localDisk{path: filepath.Join(o.work, "local")}
+		case "glusterfs":
+			host := o.glfsHost
+			if host == "" {
+				host = loopbackHostname()
+			}
+			notes = append(notes, fmt.Sprintf("GlusterFS brick host %q; volume created with `force` (brick on the root file system).", host))
+			sys = newGlusterFS(filepath.Join(o.work, "glusterfs"), host, log)
+		case "ours":
+			notes = append(notes, "gluster-go started without glusterd: glusterfsd with a brick volfile, glusterfs --volfile (graphs as glusterd generates them).")
+			sys = newOurs(filepath.Join(o.work, "ours"), o.oursBin, log)
+		}
+		res[name] = s.run(ctx, sys)
+		order = append(order, name)
+	}
+	notes = append(notes, fmt.Sprintf("Whole run took %s.", time.Since(started).Round(time.Second)))
+	md := report(describeMachine(ctx, o.work), sz, order, res, notes)
+	fmt.Print(md)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	log.Info("results written", "file", o.out)
+	return nil
+}
+
+// loopbackHostname returns this machine's host name when it resolves only
+// to loopback addresses (GlusterFS accepts it for a brick), else 127.0.0.1.
+func loopbackHostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "127.0.0.1"
+	}
+	addrs, err := net.LookupHost(h)
+	if err != nil || len(addrs) == 0 {
+		return "127.0.0.1"
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			return "127.0.0.1"
+		}
+	}
+	return h
+}
+
+// installPackages installs what the harness drives, if missing, and makes
+// sure a packaged glusterd service does not hold port 24007.
+func installPackages(ctx context.Context, log *slog.Logger) error {
+	var need []string
+	for _, p := range []string{"glusterfs-server", "glusterfs-client", "fio", "attr", "psmisc", "fuse3"} {
+		if _, err := run(ctx, 30*time.Second, "dpkg", "-s", p); err != nil {
+			need = append(need, p)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	log.Info("installing", "packages", need)
+	if _, err := run(ctx, 5*time.Minute, "apt-get", "update", "-qq"); err != nil {
+		return err
+	}
+	os.Setenv("DEBIAN_FRONTEND", "noninteractive")
+	if _, err := run(ctx, 10*time.Minute, "apt-get", append([]string{"install", "-y", "-qq"}, need...)...); err != nil {
+		return err
+	}
+	// On a systemd machine the package starts glusterd at once, bound to
+	// 0.0.0.0:24007 without our lock; the harness starts its own.
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		if _, err := run(ctx, time.Minute, "systemctl", "disable", "--now", "glusterd"); err != nil {
+			log.Warn("could not stop the packaged glusterd service", "err", err)
+		}
+	}
+	return nil
+}
