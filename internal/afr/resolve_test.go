@@ -113,3 +113,37 @@ func touch(t *testing.T, dir, name string, secs int) {
 		t.Fatal(err)
 	}
 }
+
+func TestHealFullCopiesWhatOnlyOneReplicaHas(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	// Objects made on replica 0 alone, behind AFR's back: no changelog
+	// says replica 1 misses them, as with a brick added empty.
+	c := r.children[0]
+	d := &fop.Loc{Parent: fop.RootGFID, Name: "d", GFID: fop.NewGFID()}
+	if _, _, err := c.Mkdir(bg, d, 0o755, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := &fop.Loc{Parent: d.GFID, Name: "f", GFID: fop.NewGFID()}
+	fd := fop.NewFD(f.GFID, syscall.O_RDWR)
+	if _, _, err := c.Create(bg, f, syscall.O_RDWR|syscall.O_CREAT, 0o640, 0, fd, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Write(bg, fd, []byte("full heal"), 0); err != nil {
+		t.Fatal(err)
+	}
+	c.Release(bg, fd)
+
+	seen := map[fop.GFID]error{}
+	if err := r.HealFull(bg, fop.RootGFID, func(g fop.GFID, err error) { seen[g] = err }); err != nil {
+		t.Fatal(err)
+	}
+	waitHealed(t, r)
+	for _, g := range []fop.GFID{fop.RootGFID, d.GFID, f.GFID} {
+		if err, ok := seen[g]; !ok || err != nil {
+			t.Errorf("object %s: visited %v, err %v", g, ok, err)
+		}
+	}
+	if got := string(brickFile(t, dirs[1], "d/f")); got != "full heal" {
+		t.Fatalf("replica 1 holds %q", got)
+	}
+}

@@ -176,6 +176,8 @@ func (s *supervisor) reconcile(ctx context.Context, st *store.State) {
 			}()
 		case v.Status != store.StatusStarted && prev == store.StatusStarted:
 			s.stopVolume(v)
+		case v.Status == store.StatusStarted:
+			s.refresh(v)
 		}
 	}
 	s.mu.Lock()
@@ -376,6 +378,34 @@ func waitAccept(ctx context.Context, host string, port int, exited <-chan error)
 			return fmt.Errorf("no connection on %s: %w", addr, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// refresh brings running bricks to v's options: a changed brick volfile
+// is rewritten and the brick told (SIGHUP) to apply it live.
+func (s *supervisor) refresh(v *store.Volume) {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	for _, b := range s.local(v) {
+		pid, _, ok := s.running(v.Name, b)
+		if !ok {
+			continue
+		}
+		vf, err := s.g.brickVolfile(v, b)
+		if err != nil {
+			s.g.log.Error("brick volfile", "brick", b.Name(), "err", err)
+			continue
+		}
+		path := s.volfilePath(v.Name, b)
+		if cur, err := os.ReadFile(path); err == nil && string(cur) == vf {
+			continue
+		}
+		if err := writeFileAtomic(path, []byte(vf)); err != nil {
+			s.g.log.Error("brick volfile", "brick", b.Name(), "err", err)
+			continue
+		}
+		syscall.Kill(pid, syscall.SIGHUP)
+		s.g.log.Info("brick reconfigured", "brick", b.Name(), "pid", pid)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,17 +22,29 @@ import (
 )
 
 // fakeBrick stands in for glusterfsd: it accepts connections on
-// --listen-host:--brick-port until it is killed.
+// --listen-host:--brick-port until it is killed, and copies its volfile to
+// VOLFILE.reloaded on SIGHUP (where glusterfsd applies it).
 func fakeBrick(args []string) {
-	host, port := "", ""
+	host, port, vf := "", "", ""
 	for i := 0; i+1 < len(args); i++ {
 		switch args[i] {
 		case "--listen-host":
 			host = args[i+1]
 		case "--brick-port":
 			port = args[i+1]
+		case "-f":
+			vf = args[i+1]
 		}
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			if b, err := os.ReadFile(vf); err == nil {
+				os.WriteFile(vf+".reloaded", b, 0o644)
+			}
+		}
+	}()
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake brick:", err)
@@ -178,6 +191,17 @@ func TestBricks(t *testing.T) {
 	if v := <-changed; !strings.Contains(v, "ping-timeout 17") {
 		t.Errorf("volfile after set:\n%s", v)
 	}
+
+	// Brick options reach running bricks: new volfile, then SIGHUP.
+	mustGl(t, h, "volume", "set", "bv", "auth.allow", "127.0.0.5")
+	reloaded := filepath.Join(dir, "lib", "vols", "bv", "bv."+ip+"."+strings.ReplaceAll(strings.Trim(p1, "/"), "/", "-")+".vol.reloaded")
+	eventually(t, "brick reloaded", func() error {
+		b, err := os.ReadFile(reloaded)
+		if err != nil || !strings.Contains(string(b), "127.0.0.5") {
+			return fmt.Errorf("%v: %s", err, b)
+		}
+		return nil
+	})
 
 	// A killed brick stays down until start force.
 	syscall.Kill(pid1, syscall.SIGKILL)

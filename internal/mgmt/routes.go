@@ -105,6 +105,10 @@ func (g *Glusterd) routes() http.Handler {
 		g.bricks.stopVolume(req.Volume)
 		return nil, nil
 	}))
+	m.HandleFunc("POST /v1/internal/bricks-refresh", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
+		g.bricks.refresh(req.Volume)
+		return nil, nil
+	}))
 	m.HandleFunc("POST /v1/internal/bricks-status", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
 		return g.bricks.status(req.Volume, req.Detail), nil
 	}))

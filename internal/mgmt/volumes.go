@@ -349,7 +349,25 @@ func (g *Glusterd) setOptions(ctx context.Context, req api.SetRequest) error {
 	if err := volopt.Check(merged); err != nil {
 		return api.Errorf("%v", err)
 	}
-	return g.store.Apply(ctx, &store.Command{Op: store.OpSetOptions, Name: req.Name, Options: opts})
+	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetOptions, Name: req.Name, Options: opts}); err != nil {
+		return err
+	}
+	g.refreshBricks(ctx, req.Name)
+	return nil
+}
+
+// refreshBricks has every node bring the running bricks of vol to its
+// current options before the command returns (a node that is down does it
+// when it catches up).
+func (g *Glusterd) refreshBricks(ctx context.Context, vol string) {
+	st := g.state(ctx)
+	v, ok := st.Volumes[vol]
+	if !ok || v.Status != store.StatusStarted {
+		return
+	}
+	if err := g.onBrickNodes(ctx, st, v, "/v1/internal/bricks-refresh", api.BricksRequest{Volume: v}); err != nil {
+		g.log.Warn("reconfigure bricks", "volume", vol, "err", err)
+	}
 }
 
 // resetOptions runs "volume reset".
@@ -367,7 +385,11 @@ func (g *Glusterd) resetOptions(ctx context.Context, req api.ResetRequest) error
 		}
 		keys = []string{o.Key}
 	}
-	return g.store.Apply(ctx, &store.Command{Op: store.OpResetOptions, Name: req.Name, Keys: keys})
+	if err := g.store.Apply(ctx, &store.Command{Op: store.OpResetOptions, Name: req.Name, Keys: keys}); err != nil {
+		return err
+	}
+	g.refreshBricks(ctx, req.Name)
+	return nil
 }
 
 // getOptions runs "volume get": the effective value of one key, or of all.
