@@ -119,7 +119,13 @@ func TestPoolLifecycle(t *testing.T) {
 		}
 		return nil
 	})
-	// The detached node can be probed again.
+	// A node with volumes of its own cannot join.
+	expect(t, p.must(2, "volume", "create", "own", p.brick(2, "own"), "force"), "volume create: own: success")
+	if out, err := p.gluster(0, "peer", "probe", n3); err == nil || out != "peer probe: failed: "+n3+" is either already part of another cluster or having volumes configured\n" {
+		t.Errorf("probe of a node with volumes: %v\n%s", err, out)
+	}
+	expect(t, p.must(2, "volume", "delete", "own"), "volume delete: own: success")
+	// Without them it can be probed again.
 	expect(t, p.must(1, "peer", "probe", n3), "peer probe: success")
 	p.probeAll()
 }
@@ -150,41 +156,57 @@ func TestRestartKeepsState(t *testing.T) {
 	expect(t, p.must(0, "volume", "info", "rv"), "network.ping-timeout: 10")
 }
 
-// TestNodeDownCatchUp: with one node of three killed, the others answer
-// and take changes; the node gets them when it returns.
+// TestNodeDownCatchUp: with one node of three killed (the first, which
+// led the pool), the others answer and take changes; the node gets them
+// when it returns.
 func TestNodeDownCatchUp(t *testing.T) {
 	p := newPool(t, 3)
 	p.probeAll()
-	expect(t, p.must(0, "volume", "create", "cv", p.brick(0, "cv"), p.brick(1, "cv"), "force"), "volume create: cv: success")
-	p.kill(2)
-	eventually(t, "node 3 seen down", func() error {
-		out, err := p.gluster(0, "peer", "status")
-		if err != nil || !strings.Contains(out, "Hostname: "+p.nodes[2].addr+"\nUuid: ") || !strings.Contains(out, "(Disconnected)") {
+	b0, b1 := p.brick(0, "cv"), p.brick(1, "cv")
+	expect(t, p.must(0, "volume", "create", "cv", "replica", "2", b0, b1, "force"), "volume create: cv: success")
+	started := p.startOrExplain(1, "cv")
+	p.kill(0)
+	eventually(t, "node 1 seen down", func() error {
+		out, err := p.gluster(2, "peer", "status")
+		if err != nil || !strings.Contains(out, "Hostname: "+p.nodes[0].addr+"\nUuid: ") || !strings.Contains(out, "(Disconnected)") {
 			return fmt.Errorf("%v: %s", err, out)
 		}
 		return nil
 	})
 	expect(t, p.must(1, "volume", "info", "cv"), "Volume Name: cv")
-	if out, err := p.gluster(1, "volume", "status", "cv"); err == nil || !strings.Contains(out, "Volume cv is not started") {
+	if started {
+		// The dead node's brick shows offline; the live one online.
+		xml := p.must(2, "--xml", "volume", "status", "cv")
+		up := map[string]bool{}
+		for _, x := range nodeRE.FindAllStringSubmatch(xml, -1) {
+			up[x[1]+":"+x[2]] = x[3] == "1"
+		}
+		if up[b0] || !up[b1] {
+			t.Errorf("bricks online: %v", up)
+		}
+	} else if out, err := p.gluster(1, "volume", "status", "cv"); err == nil || !strings.Contains(out, "Volume cv is not started") {
 		t.Errorf("volume status: %v\n%s", err, out)
 	}
 	expect(t, p.must(1, "volume", "set", "cv", "network.ping-timeout", "7"), "volume set: success")
-	expect(t, p.must(0, "volume", "create", "cv2", p.brick(0, "cv2"), "force"), "volume create: cv2: success")
+	expect(t, p.must(2, "volume", "create", "cv2", p.brick(2, "cv2"), "force"), "volume create: cv2: success")
 	// A brick on the dead node cannot be created.
-	if out, err := p.gluster(0, "volume", "create", "cv3", p.brick(2, "cv3"), "force"); err == nil || !strings.Contains(out, "Host "+p.nodes[2].addr+" not connected") {
+	if out, err := p.gluster(1, "volume", "create", "cv3", p.brick(0, "cv3"), "force"); err == nil || !strings.Contains(out, "Host "+p.nodes[0].addr+" not connected") {
 		t.Errorf("create on a dead node: %v\n%s", err, out)
 	}
-	p.start(2)
-	eventually(t, "node 3 caught up", func() error {
-		out, err := p.gluster(2, "volume", "info")
+	p.start(0)
+	eventually(t, "node 1 caught up", func() error {
+		out, err := p.gluster(0, "volume", "info")
 		if err != nil || !strings.Contains(out, "network.ping-timeout: 7") || !strings.Contains(out, "Volume Name: cv2") {
 			return fmt.Errorf("%v: %s", err, out)
 		}
 		return nil
 	})
 	// Its local copy for brick restarts follows too.
-	if _, err := os.Stat(filepath.Join(p.nodes[2].dir, "lib", "vols", "cv2", "info")); err != nil {
+	if _, err := os.Stat(filepath.Join(p.nodes[0].dir, "lib", "vols", "cv2", "info")); err != nil {
 		t.Errorf("local copy: %v", err)
+	}
+	if started {
+		expect(t, p.must(0, "volume", "stop", "cv"), "volume stop: cv: success")
 	}
 }
 
