@@ -71,6 +71,12 @@ func ReaddirLarge(n int) func(t *testing.T, dir string) {
 				break
 			}
 			all = append(all, batch...)
+			// lseek takes only offsets in [0, 2^63); a larger d_off also
+			// leaves the directory position where lseek's result reads as
+			// an errno.
+			if last := batch[len(batch)-1]; last.off < 0 {
+				t.Fatalf("d_off of %q is %#x: negative as an loff_t, so no lseek can return to it", last.name, uint64(last.off))
+			}
 			if saved < 0 && len(all) >= n/2 {
 				pos, err := unix.Seek(fd, 0, 1)
 				must(t, err)
