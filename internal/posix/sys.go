@@ -15,6 +15,10 @@ import (
 // Thin wrappers for the *at system calls that x/sys does not wrap yet
 // (xattrs by dirfd+name need Linux 6.13, fchmodat2 Linux 6.6). Relative
 // xattr calls let us touch symlinks, fifos and devices without opening them.
+// On older kernels (Debian 12 and 13 among them) the calls answer ENOSYS and
+// each wrapper falls back to the object's /proc fd link: the object is
+// opened O_PATH beneath dirfd, so the fallback cannot leave the brick
+// either.
 
 // xattrArgs is the kernel's struct xattr_args.
 type xattrArgs struct {
@@ -23,7 +27,7 @@ type xattrArgs struct {
 	flags uint32
 }
 
-func getxattrat(dirfd int, path string, atFlags int, name string, buf []byte) (int, error) {
+func sysgetxattrat(dirfd int, path string, atFlags int, name string, buf []byte) (int, error) {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return 0, err
@@ -45,7 +49,7 @@ func getxattrat(dirfd int, path string, atFlags int, name string, buf []byte) (i
 	return int(r), nil
 }
 
-func setxattrat(dirfd int, path string, atFlags int, name string, val []byte, flags int) error {
+func syssetxattrat(dirfd int, path string, atFlags int, name string, val []byte, flags int) error {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return err
@@ -67,7 +71,7 @@ func setxattrat(dirfd int, path string, atFlags int, name string, val []byte, fl
 	return nil
 }
 
-func listxattrat(dirfd int, path string, atFlags int, buf []byte) (int, error) {
+func syslistxattrat(dirfd int, path string, atFlags int, buf []byte) (int, error) {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return 0, err
@@ -85,7 +89,7 @@ func listxattrat(dirfd int, path string, atFlags int, buf []byte) (int, error) {
 	return int(r), nil
 }
 
-func removexattrat(dirfd int, path string, atFlags int, name string) error {
+func sysremovexattrat(dirfd int, path string, atFlags int, name string) error {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return err
@@ -104,7 +108,7 @@ func removexattrat(dirfd int, path string, atFlags int, name string) error {
 
 // fchmodat2 changes the mode without following a final symlink (plain
 // fchmodat would follow it, possibly out of the brick).
-func fchmodat2(dirfd int, path string, mode uint32, flags int) error {
+func sysfchmodat2(dirfd int, path string, mode uint32, flags int) error {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return err
@@ -275,4 +279,83 @@ func parseDirent(buf []byte) (d dirent, n int) {
 // dtToMode converts a d_type to st_mode file type bits.
 func dtToMode(t uint8) uint32 {
 	return uint32(t) << 12
+}
+
+// viaProc runs fn on a /proc path naming the object path names relative
+// to dirfd (or dirfd itself for an empty path).
+func viaProc(dirfd int, path string, atFlags int, fn func(p string) error) error {
+	if path == "" {
+		return fn(procPath(dirfd))
+	}
+	flags := unix.O_PATH
+	if atFlags&unix.AT_SYMLINK_NOFOLLOW != 0 {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := openBeneath(dirfd, path, flags, false)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return fn(procPath(fd))
+}
+
+func getxattrat(dirfd int, path string, atFlags int, name string, buf []byte) (int, error) {
+	n, err := sysgetxattrat(dirfd, path, atFlags, name, buf)
+	if err != unix.ENOSYS {
+		return n, err
+	}
+	err = viaProc(dirfd, path, atFlags, func(p string) (err error) {
+		n, err = unix.Getxattr(p, name, buf)
+		return err
+	})
+	return n, err
+}
+
+func setxattrat(dirfd int, path string, atFlags int, name string, val []byte, flags int) error {
+	err := syssetxattrat(dirfd, path, atFlags, name, val, flags)
+	if err != unix.ENOSYS {
+		return err
+	}
+	return viaProc(dirfd, path, atFlags, func(p string) error { return unix.Setxattr(p, name, val, flags) })
+}
+
+func listxattrat(dirfd int, path string, atFlags int, buf []byte) (int, error) {
+	n, err := syslistxattrat(dirfd, path, atFlags, buf)
+	if err != unix.ENOSYS {
+		return n, err
+	}
+	err = viaProc(dirfd, path, atFlags, func(p string) (err error) {
+		n, err = unix.Listxattr(p, buf)
+		return err
+	})
+	return n, err
+}
+
+func removexattrat(dirfd int, path string, atFlags int, name string) error {
+	err := sysremovexattrat(dirfd, path, atFlags, name)
+	if err != unix.ENOSYS {
+		return err
+	}
+	return viaProc(dirfd, path, atFlags, func(p string) error { return unix.Removexattr(p, name) })
+}
+
+func fchmodat2(dirfd int, path string, mode uint32, flags int) error {
+	err := sysfchmodat2(dirfd, path, mode, flags)
+	if err != unix.ENOSYS {
+		return err
+	}
+	return viaProc(dirfd, path, flags, func(p string) error { return chmodProc(p, mode) })
+}
+
+// chmodProc changes the mode of the object a /proc fd link names; a
+// symlink's mode cannot change, as fchmodat2 says.
+func chmodProc(p string, mode uint32) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.EOPNOTSUPP
+	}
+	return unix.Chmod(p, mode)
 }
