@@ -33,6 +33,7 @@ type options struct {
 	out      string
 	install  bool
 	oursBin  string
+	oursMode string
 	glfsHost string
 }
 
@@ -44,6 +45,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "where to write the Markdown table (default bench/RESULTS.md for a full run of all systems, else WORK/RESULTS.md)")
 	flag.BoolVar(&o.install, "install", true, "apt-get install missing packages (glusterfs-server, glusterfs-client, fio, ...)")
 	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build ./cmd/... into WORK/bin)")
+	flag.StringVar(&o.oursMode, "ours-mode", "auto", "how to set ours up: cli (glusterd + gluster volume create), manual (glusterfsd and glusterfs with volfiles written here, no glusterd), auto (cli if glusterd and gluster are built)")
 	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback, else 127.0.0.1)")
 	flag.Parse()
 	o.only = strings.Split(*only, ",")
@@ -125,8 +127,24 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 			notes = append(notes, fmt.Sprintf("GlusterFS brick host %q; volume created with `force` (brick on the root file system).", host))
 			sys = newGlusterFS(filepath.Join(o.work, "glusterfs"), host, log)
 		case "ours":
-			notes = append(notes, "gluster-go started without glusterd: glusterfsd with a brick volfile, glusterfs --volfile (graphs as glusterd generates them).")
-			sys = newOurs(filepath.Join(o.work, "ours"), o.oursBin, log)
+			mode := o.oursMode
+			if mode == "auto" {
+				mode = "manual"
+				if exists(filepath.Join(o.oursBin, "glusterd")) && exists(filepath.Join(o.oursBin, "gluster")) {
+					mode = "cli"
+				}
+			}
+			work := filepath.Join(o.work, "ours")
+			switch mode {
+			case "cli":
+				notes = append(notes, "gluster-go set up like GlusterFS: glusterd on 127.0.0.2, `gluster volume create bench 127.0.0.2:BRICK force`, `glusterfs -s 127.0.0.2 --volfile-id bench`.")
+				sys = newOursManaged(work, o.oursBin, log)
+			case "manual":
+				notes = append(notes, "gluster-go started without glusterd: glusterfsd with a brick volfile, glusterfs --volfile (graphs per the project's contracts).")
+				sys = newOursManual(work, o.oursBin, log)
+			default:
+				return fmt.Errorf("unknown --ours-mode %q", o.oursMode)
+			}
 		}
 		res[name] = s.run(ctx, sys)
 		order = append(order, name)
@@ -142,6 +160,11 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	log.Info("results written", "file", o.out)
 	return nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // loopbackHostname returns this machine's host name when it resolves only

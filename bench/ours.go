@@ -14,11 +14,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// ours is gluster-go, started without glusterd: one glusterfsd serving a
-// brick volfile written here, and glusterfs mounting a client volfile that
-// names the brick's port. The graphs are the ones glusterd generates (see
-// the brick and client graph contracts in DESIGN.md).
-type ours struct {
+// oursManual is gluster-go started without glusterd (--ours-mode=manual):
+// one glusterfsd serving a brick volfile written here, and glusterfs
+// mounting a client volfile that names the brick's port. The graphs follow
+// the project's brick and client graph contracts. It isolates the data path
+// from glusterd when the management side misbehaves.
+type oursManual struct {
 	work string
 	bin  string // directory with our freshly built binaries
 	vol  string
@@ -28,8 +29,8 @@ type ours struct {
 	client   fuseClient
 }
 
-func newOurs(work, bin string, log *slog.Logger) *ours {
-	o := &ours{work: work, bin: bin, vol: "bench", log: log}
+func newOursManual(work, bin string, log *slog.Logger) *oursManual {
+	o := &oursManual{work: work, bin: bin, vol: benchVol, log: log}
 	mnt := filepath.Join(work, "mnt")
 	o.client = fuseClient{mnt: mnt, argv: []string{filepath.Join(bin, "glusterfs"),
 		"--volfile=" + filepath.Join(work, "client.vol"),
@@ -37,9 +38,9 @@ func newOurs(work, bin string, log *slog.Logger) *ours {
 	return o
 }
 
-func (o *ours) name() string  { return "ours" }
-func (o *ours) dir() string   { return o.client.mnt }
-func (o *ours) brick() string { return filepath.Join(o.work, "brick") }
+func (o *oursManual) name() string  { return "ours" }
+func (o *oursManual) dir() string   { return o.client.mnt }
+func (o *oursManual) brick() string { return filepath.Join(o.work, "brick") }
 
 func brickVolfile(vol, brick, volumeID string) string {
 	return fmt.Sprintf(`volume %[1]s-posix
@@ -83,7 +84,7 @@ end-volume
 `, vol, host, port, brick)
 }
 
-func (o *ours) start(ctx context.Context) error {
+func (o *oursManual) start(ctx context.Context) error {
 	for _, d := range []string{"brick", "mnt"} {
 		if err := os.MkdirAll(filepath.Join(o.work, d), 0o755); err != nil {
 			return err
@@ -138,9 +139,9 @@ func (o *ours) start(ctx context.Context) error {
 	return o.client.mount(ctx)
 }
 
-func (o *ours) recycle(ctx context.Context) error { return o.client.recycle(ctx) }
+func (o *oursManual) recycle(ctx context.Context) error { return o.client.recycle(ctx) }
 
-func (o *ours) rss() (uint64, uint64) {
+func (o *oursManual) rss() (uint64, uint64) {
 	o.client.notePeak()
 	if o.brickCmd == nil || o.brickCmd.Process == nil {
 		return o.client.peak, 0
@@ -148,7 +149,7 @@ func (o *ours) rss() (uint64, uint64) {
 	return o.client.peak, peakRSS([]int{o.brickCmd.Process.Pid})
 }
 
-func (o *ours) stop(ctx context.Context) error {
+func (o *oursManual) stop(ctx context.Context) error {
 	errs := []error{o.client.unmount(ctx)}
 	if o.brickCmd != nil && o.brickCmd.Process != nil {
 		stopPID(o.brickCmd.Process.Pid, 10*time.Second)
