@@ -31,6 +31,9 @@ type ClientOptions struct {
 	// PingTimeout declares the server dead when nothing, not even a pong,
 	// has come from it for this long. 0 disables pings.
 	PingTimeout time.Duration
+	// CallTimeout fails a call not answered in this time with ETIMEDOUT
+	// (GlusterFS's frame-timeout). 0 disables it.
+	CallTimeout time.Duration
 	// Pool recycles buffers; nil gives the connection its own.
 	Pool *BufPool
 }
@@ -38,11 +41,12 @@ type ClientOptions struct {
 // ClientConn is the client end of a connection: Call may be used from many
 // goroutines at once, and the calls share the connection.
 type ClientConn struct {
-	nc   net.Conn
-	br   *bufio.Reader
-	s    *sender
-	pool *BufPool
-	ping time.Duration
+	nc       net.Conn
+	br       *bufio.Reader
+	s        *sender
+	pool     *BufPool
+	ping     time.Duration
+	callTime time.Duration
 
 	mu      sync.Mutex
 	pending map[uint64]*call
@@ -56,11 +60,12 @@ type ClientConn struct {
 
 // call is one request waiting for its reply.
 type call struct {
-	rbuf   []byte  // where the reply's payload goes
-	msg    *[]byte // the reply's message, pooled
-	status uint32  // the reply's errno
-	n      int     // reply payload bytes
-	err    error   // connection failure
+	rbuf   []byte    // where the reply's payload goes
+	msg    *[]byte   // the reply's message, pooled
+	status uint32    // the reply's errno
+	n      int       // reply payload bytes
+	err    error     // connection failure
+	start  time.Time // when it was sent, with a call timeout
 	done   chan struct{}
 	sent   chan struct{}
 	enc    encoder
@@ -112,12 +117,13 @@ func handshake(ctx context.Context, nc net.Conn, h *Hello, o ClientOptions) (*Cl
 	nc.SetDeadline(time.Time{})
 
 	c := &ClientConn{
-		nc:      nc,
-		br:      br,
-		pool:    o.Pool,
-		ping:    o.PingTimeout,
-		pending: map[uint64]*call{},
-		dead:    make(chan struct{}),
+		nc:       nc,
+		br:       br,
+		pool:     o.Pool,
+		ping:     o.PingTimeout,
+		callTime: o.CallTimeout,
+		pending:  map[uint64]*call{},
+		dead:     make(chan struct{}),
 	}
 	c.calls.New = func() any {
 		return &call{done: make(chan struct{}, 1), sent: make(chan struct{}, 1)}
@@ -126,8 +132,8 @@ func handshake(ctx context.Context, nc net.Conn, h *Hello, o ClientOptions) (*Cl
 	c.lastRecv.Store(time.Now().UnixNano())
 	go c.s.run()
 	go c.readLoop()
-	if c.ping > 0 {
-		go c.pingLoop()
+	if c.ping > 0 || c.callTime > 0 {
+		go c.watch()
 	}
 	return c, nil
 }
@@ -255,16 +261,28 @@ func (c *ClientConn) control(k Kind, id uint64) error {
 	return c.s.send(outFrame{buf: b})
 }
 
-// pingLoop sends pings and declares the server dead when nothing has come
-// back for the ping timeout.
-func (c *ClientConn) pingLoop() {
-	t := time.NewTicker(max(c.ping/4, time.Millisecond))
+// watch sends pings, declares the server dead when nothing has come back
+// for the ping timeout, and fails calls older than the call timeout.
+func (c *ClientConn) watch() {
+	period := time.Hour
+	for _, d := range []time.Duration{c.ping, c.callTime} {
+		if d > 0 {
+			period = min(period, max(d/4, time.Millisecond))
+		}
+	}
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.dead:
 			return
 		case now := <-t.C:
+			if c.callTime > 0 {
+				c.expire(now.Add(-c.callTime))
+			}
+			if c.ping <= 0 {
+				continue
+			}
 			if now.UnixNano()-c.lastRecv.Load() > int64(c.ping) {
 				c.fail(fmt.Errorf("no answer from %s for %v (ping timeout)", c.nc.RemoteAddr(), c.ping))
 				return
@@ -275,6 +293,23 @@ func (c *ClientConn) pingLoop() {
 		}
 	}
 }
+
+// expire fails the calls sent before deadline; their replies, if they
+// ever come, are dropped.
+func (c *ClientConn) expire(deadline time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, cl := range c.pending {
+		if cl.start.Before(deadline) {
+			delete(c.pending, id)
+			cl.err = errCallTimeout
+			cl.done <- struct{}{}
+		}
+	}
+}
+
+// errCallTimeout is what a call gets when its reply takes too long.
+var errCallTimeout = fmt.Errorf("no reply within the call timeout: %w", syscall.ETIMEDOUT)
 
 // Call sends one call and waits for its reply. payload is the call's bulk
 // data (Write); the reply's bulk data (Read) is read into rbuf and n says
@@ -307,6 +342,9 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	}
 	c.nextID++
 	id := c.nextID
+	if c.callTime > 0 {
+		cl.start = time.Now()
+	}
 	c.pending[id] = cl
 	c.mu.Unlock()
 
@@ -354,6 +392,8 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	switch {
 	case cancelled != nil:
 		return 0, fmt.Errorf("%s: %w", p, cancelled)
+	case cl.err == errCallTimeout:
+		return 0, fmt.Errorf("%s: %w", p, cl.err)
 	case cl.err != nil:
 		return 0, c.notConnected(p)
 	case cl.status != 0:

@@ -351,15 +351,15 @@ func TestPingsKeepAlive(t *testing.T) {
 		}
 		return echo(ctx, c)
 	}})
-	c := dial(t, addr, ClientOptions{PingTimeout: 200 * time.Millisecond})
+	c := dial(t, addr, ClientOptions{PingTimeout: time.Second})
 	done := make(chan error, 1)
 	go func() {
 		_, err := stat(c, context.Background(), "slow")
 		done <- err
 	}()
-	// Wait through many ping periods, measured by pongs not clocks: the
-	// connection must still be up.
-	for range 20 {
+	// Wait through more than a ping timeout, measured by pongs not
+	// clocks: the connection must still be up.
+	for range 6 {
 		before := c.lastRecv.Load()
 		for c.lastRecv.Load() == before {
 			select {
@@ -459,5 +459,25 @@ func TestCancelBlockingCall(t *testing.T) {
 		if !granted && !errors.Is(err, syscall.EINTR) {
 			t.Errorf("cancelled lock wait: %v, want EINTR", err)
 		}
+	}
+}
+
+// A call not answered within the call timeout fails with ETIMEDOUT; the
+// connection goes on.
+func TestCallTimeout(t *testing.T) {
+	release := make(chan struct{})
+	addr, _ := startServer(t, &testHandler{serve: func(ctx context.Context, c *ServerCall) error {
+		if c.Req.Loc.Name == "stuck" {
+			<-release
+		}
+		return echo(ctx, c)
+	}})
+	c := dial(t, addr, ClientOptions{CallTimeout: 100 * time.Millisecond})
+	defer close(release)
+	if _, err := stat(c, context.Background(), "stuck"); !errors.Is(err, syscall.ETIMEDOUT) {
+		t.Fatalf("stuck call: %v", err)
+	}
+	if err := c.Err(); err != nil {
+		t.Fatalf("connection ended after a call timed out: %v", err)
 	}
 }

@@ -39,7 +39,8 @@ const Type = "protocol/client"
 const MgmtPort = 24007
 
 const (
-	defaultPingTimeout = 42 * time.Second
+	defaultPingTimeout  = 42 * time.Second
+	defaultFrameTimeout = 1800 * time.Second
 	// connectWait is how long after Start calls wait for the first
 	// connection (a fresh mount) before failing with ENOTCONN. Later, a
 	// lost connection fails calls at once, as in GlusterFS, so that a
@@ -80,6 +81,7 @@ type target struct {
 	brick  string
 	source net.IP
 	ping   time.Duration
+	frame  time.Duration // call timeout
 }
 
 // msg is a call's arguments and results, recycled between calls.
@@ -149,7 +151,8 @@ func parseTarget(name string, opts map[string]string) (*target, error) {
 		}
 		return n, nil
 	}
-	t := &target{host: opt("remote-host"), brick: opt("remote-subvolume"), mgmt: MgmtPort, ping: defaultPingTimeout}
+	t := &target{host: opt("remote-host"), brick: opt("remote-subvolume"), mgmt: MgmtPort,
+		ping: defaultPingTimeout, frame: defaultFrameTimeout}
 	if t.host == "" || t.brick == "" {
 		return nil, fmt.Errorf("%s: options remote-host and remote-subvolume are required", name)
 	}
@@ -172,12 +175,23 @@ func parseTarget(name string, opts map[string]string) (*target, error) {
 			return nil, fmt.Errorf("%s: source address %q: not an IP address", name, s)
 		}
 	}
-	if v := opt("ping-timeout", "network.ping-timeout"); v != "" {
+	seconds := func(dst *time.Duration, keys ...string) error {
+		v := opt(keys...)
+		if v == "" {
+			return nil
+		}
 		n, err := strconv.ParseUint(v, 10, 31)
 		if err != nil {
-			return nil, fmt.Errorf("%s: ping-timeout %q: want seconds", name, v)
+			return fmt.Errorf("%s: %s %q: want seconds", name, keys[0], v)
 		}
-		t.ping = time.Duration(n) * time.Second
+		*dst = time.Duration(n) * time.Second
+		return nil
+	}
+	if err := seconds(&t.ping, "ping-timeout", "network.ping-timeout"); err != nil {
+		return nil, err
+	}
+	if err := seconds(&t.frame, "frame-timeout", "network.frame-timeout"); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -321,7 +335,7 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 	}
 	hello := c.hello
 	hello.Brick = t.brick
-	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, Pool: c.pool})
+	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, CallTimeout: t.frame, Pool: c.pool})
 	if err != nil {
 		var he *rpc.HelloError
 		if errors.As(err, &he) {
