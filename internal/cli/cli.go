@@ -149,7 +149,10 @@ func group(name, short string, depth int) *cobra.Command {
 func unrecognized(depth int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return &failure{"Usage: gluster " + strings.TrimPrefix(cmd.CommandPath()+" <command>", "gluster ") + " (see 'gluster help')"}
+			return &failure{"Usage: " + cmd.CommandPath() + " <command> (see 'gluster help')"}
+		}
+		if args[0] == "help" {
+			return cmd.Help()
 		}
 		return &failure{fmt.Sprintf("unrecognized word: %s (position %d)", args[0], depth)}
 	}

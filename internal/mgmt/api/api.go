@@ -148,9 +148,6 @@ type (
 		Brick string `json:"brick"`
 		Port  int    `json:"port"`
 	}
-	Port struct {
-		Port int `json:"port"`
-	}
 )
 
 // Client calls one glusterd.

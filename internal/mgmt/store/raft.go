@@ -304,7 +304,8 @@ func (s *Raft) AddNode(id, addr string) error {
 	return nil
 }
 
-// RemoveNode removes a node from the raft configuration (leader only).
+// RemoveNode removes a node from the raft configuration (leader only)
+// and, if that leaves fewer than MaxVoters voters, promotes a non-voter.
 func (s *Raft) RemoveNode(id string) error {
 	r, err := s.raft()
 	if err != nil {
@@ -312,6 +313,24 @@ func (s *Raft) RemoveNode(id string) error {
 	}
 	if err := r.RemoveServer(raft.ServerID(id), 0, 30*time.Second).Error(); err != nil {
 		return fmt.Errorf("remove %s from raft: %w", id, err)
+	}
+	f := r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil // removed; promotion waits for the next change
+	}
+	voters := 0
+	var spare *raft.Server
+	for _, sv := range f.Configuration().Servers {
+		if sv.Suffrage == raft.Voter {
+			voters++
+		} else if spare == nil {
+			spare = &sv
+		}
+	}
+	if voters < MaxVoters && spare != nil {
+		if err := r.AddVoter(spare.ID, spare.Address, 0, 30*time.Second).Error(); err != nil {
+			return fmt.Errorf("promote %s to voter: %w", spare.ID, err)
+		}
 	}
 	return nil
 }

@@ -200,9 +200,6 @@ type Command struct {
 	Keys    []string `json:"keys,omitempty"` // reset; empty resets all
 }
 
-// ErrNoVolume is returned for commands naming a volume that does not exist.
-var ErrNoVolume = errors.New("volume does not exist")
-
 // Apply validates c against s and applies it. It is deterministic: every
 // replica reaches the same state.
 func (s *State) Apply(c *Command) error {
