@@ -194,15 +194,23 @@ func (s *IOStats) wrote(fd *fop.FD, n int) {
 	}
 }
 
+// opened and created count opens of files named by path; an open by
+// GFID alone (self-heal) of a file not yet tracked is not counted.
 func (s *IOStats) opened(loc *fop.Loc, err error) {
-	if err == nil {
-		s.file(loc.GFID, loc.Path).opens.Add(1)
+	if err != nil {
+		return
+	}
+	if f := s.file(loc.GFID, loc.Path); f != nil {
+		f.opens.Add(1)
 	}
 }
 
 func (s *IOStats) created(loc *fop.Loc, fd *fop.FD, err error) {
-	if err == nil {
-		s.file(fd.GFID, loc.Path).opens.Add(1)
+	if err != nil {
+		return
+	}
+	if f := s.file(fd.GFID, loc.Path); f != nil {
+		f.opens.Add(1)
 	}
 }
 

@@ -106,3 +106,12 @@ func TestPrune(t *testing.T) {
 		t.Fatal("the busiest file was pruned")
 	}
 }
+
+// Opens by GFID alone (self-heal opens files that way) must not crash
+// the brick.
+func TestOpenByGFIDWithoutPath(t *testing.T) {
+	s := NewLayer("/b", fop.Base{})
+	s.opened(&fop.Loc{GFID: fop.NewGFID()}, nil)
+	g := fop.NewGFID()
+	s.created(&fop.Loc{Parent: fop.RootGFID, Name: "x"}, fop.NewFD(g, 0), nil)
+}
