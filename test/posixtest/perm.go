@@ -36,9 +36,14 @@ func AccessDenied(t *testing.T, dir string) {
 	wantErrno(t, "owner reads 0600", u.do(t, "read", f), 0)
 	must(t, unix.Chmod(f, 0o000))
 	wantErrno(t, "owner reads 0000", u.do(t, "read", f), unix.EACCES)
+	wantErrno(t, "owner access(R_OK) 0000", u.do(t, "access", f, "4"), unix.EACCES)
+	wantErrno(t, "owner access(F_OK) 0000", u.do(t, "access", f, "0"), 0)
 	wantErrno(t, "owner writes 0000", u.do(t, "write", f, "y"), unix.EACCES)
 	must(t, unix.Chmod(f, 0o400))
 	wantErrno(t, "owner writes 0400", u.do(t, "write", f, "y"), unix.EACCES)
+	wantErrno(t, "owner access(R_OK) 0400", u.do(t, "access", f, "4"), 0)
+	wantErrno(t, "owner access(W_OK) 0400", u.do(t, "access", f, "2"), unix.EACCES)
+	wantErrno(t, "owner access(X_OK) 0400", u.do(t, "access", f, "1"), unix.EACCES)
 	if os.Geteuid() == 0 {
 		wantErrno(t, "root reads 0000", self().do(t, "read", f), 0)
 	}
