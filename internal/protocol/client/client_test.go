@@ -34,6 +34,9 @@ func startBrick(t testing.TB, r fop.Layer, opts map[string]string, ln net.Listen
 	}
 	s := l.(*server.Server)
 	s.Listen(ln)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Close() })
 	return s
 }

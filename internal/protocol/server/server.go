@@ -61,6 +61,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	lns      []net.Listener
+	started  bool
 	sessions map[*session]struct{}
 }
 
@@ -154,11 +155,19 @@ func (s *Server) Reconfigure(opts map[string]string) error {
 }
 
 // Listen serves clients on ln (the brick port glusterfsd opened) in the
-// background until Close.
+// background until Close. Clients are accepted once the graph has started
+// (Start), so that no call reaches a layer before it is ready; the port
+// is bound at once, so clients that come early wait in the backlog.
 func (s *Server) Listen(ln net.Listener) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.lns = append(s.lns, ln)
-	s.mu.Unlock()
+	if s.started {
+		s.serve(ln)
+	}
+}
+
+func (s *Server) serve(ln net.Listener) {
 	go func() {
 		if err := s.rpc.Serve(ln); err != nil {
 			s.log.Debug("listener closed", "addr", ln.Addr().String(), "err", err)
@@ -176,31 +185,45 @@ func (s *Server) Addr() net.Addr {
 	return s.lns[0].Addr()
 }
 
-// Start listens on the listen-port option unless a listener was handed in
-// with Listen.
+// Start accepts clients on the listeners handed in with Listen, or else
+// listens on the listen-port option.
 func (s *Server) Start(ctx context.Context) error {
-	if s.Addr() != nil {
-		return nil
+	if s.Addr() == nil {
+		opts := s.conf.Load().opts
+		port, ok := opts[optListenPort]
+		if !ok {
+			port, ok = opts[optListenPort2]
+		}
+		if !ok {
+			return fmt.Errorf("%s: no listener: set option %s or run under glusterfsd", s.name, optListenPort)
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(opts[optBindAddr], port))
+		if err != nil {
+			return fmt.Errorf("%s: listen: %w", s.name, err)
+		}
+		s.Listen(ln)
 	}
-	opts := s.conf.Load().opts
-	port, ok := opts[optListenPort]
-	if !ok {
-		port, ok = opts[optListenPort2]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		s.started = true
+		for _, ln := range s.lns {
+			s.serve(ln)
+		}
 	}
-	if !ok {
-		return fmt.Errorf("%s: no listener: set option %s or run under glusterfsd", s.name, optListenPort)
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(opts[optBindAddr], port))
-	if err != nil {
-		return fmt.Errorf("%s: listen: %w", s.name, err)
-	}
-	s.Listen(ln)
 	return nil
 }
 
 // Close stops listening and drops every client, releasing their fds.
-func (s *Server) Close() error { return s.rpc.Close() }
+func (s *Server) Close() error {
+	s.mu.Lock()
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	s.mu.Unlock()
+	return s.rpc.Close()
+}
 
 // refusal is a handshake error whose text is exactly what the client sees.
 type refusal struct {

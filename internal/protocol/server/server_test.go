@@ -62,6 +62,9 @@ func newServer(t *testing.T, opts map[string]string) (*Server, string) {
 		t.Fatal(err)
 	}
 	s.Listen(ln)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Close() })
 	return s, ln.Addr().String()
 }
