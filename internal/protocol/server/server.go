@@ -114,8 +114,9 @@ func New(a *graph.Args) (fop.Layer, error) {
 	return s, nil
 }
 
-// Reconfigure takes new auth and squash options; they apply to
-// connections made from now on.
+// Reconfigure takes new auth, squash and timeout options. They apply to
+// connections made from now on, and connected clients that auth no longer
+// admits are dropped.
 func (s *Server) Reconfigure(opts map[string]string) error {
 	c := &config{opts: opts, anonUID: 65534, anonGID: 65534, userTimeout: defaultUserTimeout}
 	if v, ok := opts[optUserTimeout]; ok {
