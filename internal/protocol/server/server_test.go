@@ -137,13 +137,15 @@ func TestRootSquash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, who := range []fop.Caller{{}, {UID: 1000, GID: 1000}} {
+		// A process running as root is squashed; an internal caller
+		// (pid 0) and other users are not.
+		for _, who := range []fop.Caller{{PID: 10}, {}, {UID: 1000, GID: 1000, PID: 11}} {
 			var resp rpc.Response
 			if _, err := c.Call(context.Background(), rpc.ProcStat, &who, &rpc.Request{}, nil, &resp, nil); err != nil {
 				t.Fatal(err)
 			}
 			wantUID, wantGID := who.UID, who.GID
-			if who.UID == 0 {
+			if who.UID == 0 && who.PID != 0 {
 				wantUID, wantGID = tc.uid, tc.gid
 			}
 			if resp.Attr.UID != wantUID || resp.Attr.GID != wantGID {

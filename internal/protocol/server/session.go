@@ -95,7 +95,9 @@ func (s *session) Close() {
 func (s *session) Serve(ctx context.Context, c *rpc.ServerCall) (err error) {
 	caller := c.Caller
 	caller.Client = s.id
-	if s.conf.rootSquash {
+	// Internal callers (self-heal, rebalance: identity zero, pid 0) are
+	// trusted, as GlusterFS exempts its own processes from root-squash.
+	if s.conf.rootSquash && caller.PID != 0 {
 		if caller.UID == 0 {
 			caller.UID = s.conf.anonUID
 		}
