@@ -29,6 +29,9 @@ type DHT struct {
 	lookupUnhashed string // "on", "off" or "auto"
 	minFreeDisk    float64
 	weighted       bool
+	// decommissioned children (remove-brick start) get no part of new
+	// layouts, so nothing new lands on them and rebalance empties them.
+	decommissioned atomic.Pointer[[]bool]
 
 	mu       sync.Mutex
 	up       []bool
@@ -112,6 +115,17 @@ func (d *DHT) Reconfigure(opts map[string]string) error {
 		}
 		d.minFreeDisk = f
 	}
+	dec := make([]bool, len(d.children))
+	if v, ok := opts["decommissioned-bricks"]; ok {
+		for _, name := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			i := d.childIndex(name)
+			if i < 0 {
+				return fmt.Errorf("decommissioned-bricks: %q is not a subvolume", name)
+			}
+			dec[i] = true
+		}
+	}
+	d.decommissioned.Store(&dec)
 	if v, ok := opts["weighted-rebalance"]; ok {
 		d.weighted = v == "on" || v == "yes" || v == "true" || v == "enable"
 	}
@@ -285,6 +299,17 @@ func (d *DHT) allUp() bool {
 		}
 	}
 	return true
+}
+
+// layoutUse says which children take part in a new layout: those up and
+// not decommissioned.
+func (d *DHT) layoutUse() []bool {
+	dec := *d.decommissioned.Load()
+	use := make([]bool, len(d.children))
+	for i := range use {
+		use[i] = d.isUp(i) && !dec[i]
+	}
+	return use
 }
 
 // forgetLayouts drops cached directory layouts so that the next lookup

@@ -73,7 +73,7 @@ func (d *DHT) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint3
 		return c.Create(ctx, loc, flags, mode, umask, fd, xdata)
 	})
 	if err == nil {
-		fd.SetCtx(d, i)
+		fd.SetCtx(d, newFileFD(i))
 	}
 	return obj, parent, err
 }
@@ -106,10 +106,7 @@ func (d *DHT) Mkdir(ctx context.Context, loc *fop.Loc, mode, umask uint32, xdata
 		return fop.Attr{}, fop.Attr{}, syscall.ENOTCONN
 	}
 	d.refreshDU(ctx)
-	use := make([]bool, len(d.children))
-	for i := range use {
-		use[i] = d.isUp(i)
-	}
+	use := d.layoutUse()
 	l := NewLayout(dirPath(loc), d.names, use, d.chunksSnapshot(), d.weighted, d.volCommit.Load())
 	withRange := func(i int) fop.Dict {
 		x := fop.Dict{}
@@ -126,7 +123,7 @@ func (d *DHT) Mkdir(ctx context.Context, loc *fop.Loc, mode, umask uint32, xdata
 	loc2 := *loc
 	loc2.GFID = obj.GFID
 	d.fanout(func(i int, c fop.Layer) error {
-		if i == h || !use[i] {
+		if i == h || !d.isUp(i) {
 			return nil
 		}
 		_, _, err := c.Mkdir(ctx, &loc2, mode, umask, withRange(i))

@@ -41,11 +41,12 @@ func (d *DHT) fdTarget(fd *fop.FD) (target, error) {
 		return target{}, syscall.EBADF
 	}
 	switch s := v.(type) {
-	case int:
-		if !d.isUp(s) {
+	case *fileFD:
+		c := s.current()
+		if !d.isUp(c) {
 			return target{}, syscall.ENOTCONN
 		}
-		return target{child: s}, nil
+		return target{child: c}, nil
 	case *dirFD:
 		return target{dir: true, child: s.first}, nil
 	}
@@ -94,7 +95,16 @@ func viaLoc[T any](d *DHT, ctx context.Context, loc *fop.Loc, all bool, fn func(
 	if all {
 		return onAll(d, t, fn)
 	}
-	return onOne(d, t, fn)
+	res, err := onOne(d, t, fn)
+	if e := fop.Errno(err); !t.dir && (e == syscall.ENOENT || e == syscall.ESTALE) {
+		// The file may have been migrated to another child since we
+		// last saw it: find it anew and retry once.
+		d.inode(loc.GFID).setCached(-1)
+		if t2, err2 := d.locTarget(ctx, loc); err2 == nil && t2.child != t.child {
+			return onOne(d, t2, fn)
+		}
+	}
+	return res, err
 }
 
 func viaFD[T any](d *DHT, fd *fop.FD, all bool, fn func(c fop.Layer) (T, error)) (T, error) {
@@ -113,12 +123,14 @@ func errOnly(err error) (none, error) { return none{}, err }
 
 // Stat reads from the file's child or a directory's first up child.
 func (d *DHT) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
-	return viaLoc(d, ctx, loc, false, func(c fop.Layer) (fop.Attr, error) { return c.Stat(ctx, loc) })
+	a, err := viaLoc(d, ctx, loc, false, func(c fop.Layer) (fop.Attr, error) { return c.Stat(ctx, loc) })
+	return hideMarkers(a), err
 }
 
 // Fstat reads through an open FD.
 func (d *DHT) Fstat(ctx context.Context, fd *fop.FD) (fop.Attr, error) {
-	return viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Fstat(ctx, fd) })
+	a, err := viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Fstat(ctx, fd) })
+	return hideMarkers(a), err
 }
 
 // Setattr changes a file, or a directory on every child.
@@ -131,14 +143,24 @@ func (d *DHT) Fsetattr(ctx context.Context, fd *fop.FD, set *fop.SetAttr) (fop.A
 	return viaFD(d, fd, true, func(c fop.Layer) (fop.Attr, error) { return c.Fsetattr(ctx, fd, set) })
 }
 
-// Truncate resizes a file.
+// Truncate resizes a file; during its migration, on both children (an
+// FD-less truncate opens the file for the replay).
 func (d *DHT) Truncate(ctx context.Context, loc *fop.Loc, size uint64) (fop.Attr, error) {
-	return viaLoc(d, ctx, loc, false, func(c fop.Layer) (fop.Attr, error) { return c.Truncate(ctx, loc, size) })
+	a, err := viaLoc(d, ctx, loc, false, func(c fop.Layer) (fop.Attr, error) { return c.Truncate(ctx, loc, size) })
+	if err != nil || !migrating(&a) {
+		return hideMarkers(a), err
+	}
+	fd := fop.NewFD(a.GFID, syscall.O_RDWR)
+	if err := d.Open(ctx, loc, syscall.O_RDWR, fd); err != nil {
+		return fop.Attr{}, err
+	}
+	defer d.Release(context.WithoutCancel(ctx), fd)
+	return d.Ftruncate(ctx, fd, size)
 }
 
 // Ftruncate resizes through an open FD.
 func (d *DHT) Ftruncate(ctx context.Context, fd *fop.FD, size uint64) (fop.Attr, error) {
-	return viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Ftruncate(ctx, fd, size) })
+	return d.dataOp(ctx, fd, 0, 0, func(c fop.Layer) (fop.Attr, error) { return c.Ftruncate(ctx, fd, size) })
 }
 
 // Access checks permissions where the object lives.
@@ -162,9 +184,19 @@ func (d *DHT) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) 
 		return d.Opendir(ctx, loc, fd)
 	}
 	if err := d.children[t.child].Open(ctx, loc, flags, fd); err != nil {
-		return err
+		if e := fop.Errno(err); e != syscall.ENOENT && e != syscall.ESTALE {
+			return err
+		}
+		// Migrated since we last saw it: find it anew and retry once.
+		d.inode(loc.GFID).setCached(-1)
+		if t, err = d.locTarget(ctx, loc); err != nil {
+			return err
+		}
+		if err := d.children[t.child].Open(ctx, loc, flags, fd); err != nil {
+			return err
+		}
 	}
-	fd.SetCtx(d, t.child)
+	fd.SetCtx(d, newFileFD(t.child))
 	return nil
 }
 
@@ -178,13 +210,25 @@ type writeRes struct {
 	a fop.Attr
 }
 
-// Write writes to the child holding the file.
+// Write writes to the child holding the file, and during its migration
+// to the destination too (see migrate.go).
 func (d *DHT) Write(ctx context.Context, fd *fop.FD, data []byte, off int64) (int, fop.Attr, error) {
 	r, err := viaFD(d, fd, false, func(c fop.Layer) (writeRes, error) {
 		n, a, err := c.Write(ctx, fd, data, off)
 		return writeRes{n, a}, err
 	})
-	return r.n, r.a, err
+	if err != nil || !migrating(&r.a) {
+		return r.n, hideMarkers(r.a), err
+	}
+	if fd.Flags&syscall.O_APPEND != 0 {
+		// The brick wrote at its end of file, whatever off said.
+		off = int64(r.a.Size) - int64(r.n)
+	}
+	a, err := d.replay(ctx, fd, r.a, off, int64(r.n), func(c fop.Layer) (fop.Attr, error) {
+		_, a, err := c.Write(ctx, fd, data[:r.n], off)
+		return a, err
+	})
+	return r.n, a, err
 }
 
 // Flush flushes on the file's child.
@@ -206,6 +250,11 @@ func (d *DHT) Release(ctx context.Context, fd *fop.FD) error {
 	}
 	if t.dir {
 		return d.Releasedir(ctx, fd)
+	}
+	if v, ok := fd.Ctx(d); ok {
+		if f, ok := v.(*fileFD); ok {
+			f.releaseOthers(ctx, d, fd, t.child)
+		}
 	}
 	fd.DelCtx(d)
 	return d.children[t.child].Release(ctx, fd)
@@ -374,17 +423,17 @@ func (d *DHT) Fentrylk(ctx context.Context, domain string, fd *fop.FD, name stri
 
 // Fallocate allocates on the file's child.
 func (d *DHT) Fallocate(ctx context.Context, fd *fop.FD, mode uint32, off, length int64) (fop.Attr, error) {
-	return viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Fallocate(ctx, fd, mode, off, length) })
+	return d.dataOp(ctx, fd, off, length, func(c fop.Layer) (fop.Attr, error) { return c.Fallocate(ctx, fd, mode, off, length) })
 }
 
 // Discard punches a hole on the file's child.
 func (d *DHT) Discard(ctx context.Context, fd *fop.FD, off, length int64) (fop.Attr, error) {
-	return viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Discard(ctx, fd, off, length) })
+	return d.dataOp(ctx, fd, off, length, func(c fop.Layer) (fop.Attr, error) { return c.Discard(ctx, fd, off, length) })
 }
 
 // Zerofill zeroes a range on the file's child.
 func (d *DHT) Zerofill(ctx context.Context, fd *fop.FD, off, length int64) (fop.Attr, error) {
-	return viaFD(d, fd, false, func(c fop.Layer) (fop.Attr, error) { return c.Zerofill(ctx, fd, off, length) })
+	return d.dataOp(ctx, fd, off, length, func(c fop.Layer) (fop.Attr, error) { return c.Zerofill(ctx, fd, off, length) })
 }
 
 // Seek finds data or holes on the file's child.

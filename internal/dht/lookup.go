@@ -12,6 +12,11 @@ var errChildDown error = syscall.ENOTCONN
 // Lookup resolves a name through the parent's layout, or a GFID alone by
 // asking every child.
 func (d *DHT) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	a, x, err := d.lookup(ctx, loc, xreq)
+	return hideMarkers(a), x, err
+}
+
+func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
 	if loc.Name == "" || loc.Parent.IsZero() {
 		return d.lookupByGFID(ctx, loc, xreq)
 	}
@@ -221,9 +226,11 @@ func (d *DHT) healMissingDir(ctx context.Context, loc *fop.Loc, a *fop.Attr, i i
 // fixLayout gives the directory a fresh layout over the children that have
 // it and writes each child its range.
 func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error) *Layout {
-	use := make([]bool, len(d.children))
+	has := make([]bool, len(d.children))
+	use := d.layoutUse()
 	for i, err := range errs {
-		use[i] = err == nil
+		has[i] = err == nil
+		use[i] = use[i] && has[i]
 	}
 	d.refreshDU(ctx)
 	path := loc.Path
@@ -234,13 +241,15 @@ func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []e
 		path = a.GFID.String()
 	}
 	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commitHashInvalid)
-	d.writeLayout(ctx, a.GFID, l, use)
+	d.writeLayoutErrs(ctx, a.GFID, l, has)
 	d.log.Info("layout fixed", "path", path)
 	return l
 }
 
-func (d *DHT) writeLayout(ctx context.Context, g fop.GFID, l *Layout, use []bool) {
-	d.fanout(func(i int, c fop.Layer) error {
+// writeLayoutErrs writes each child in use its range (a zero range for
+// those without one) and returns each child's error.
+func (d *DHT) writeLayoutErrs(ctx context.Context, g fop.GFID, l *Layout, use []bool) []error {
+	return d.fanout(func(i int, c fop.Layer) error {
 		if !use[i] {
 			return nil
 		}

@@ -77,11 +77,16 @@ func (d *DHT) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, plus
 			if isDirEnt && child != st.first {
 				continue
 			}
-			if !isDirEnt && e.Attr != nil && isLinkto(e.Attr, e.Xattrs) {
+			if !isDirEnt && e.Attr != nil && (isLinkto(e.Attr, e.Xattrs) || inPhase2(e.Attr)) {
+				// Linkto files, and a migrated file's source in the
+				// moment before its name goes: the data file is
+				// listed from the other child.
 				continue
 			}
 			if !isDirEnt && e.Attr != nil {
 				d.inode(e.Attr.GFID).setCached(child)
+				a := hideMarkers(*e.Attr)
+				e.Attr = &a
 			}
 			e.Off = d.encodeOff(child, e.Off)
 			if plus {
