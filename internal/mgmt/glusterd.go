@@ -52,6 +52,7 @@ type Glusterd struct {
 	store    *store.Raft
 	bricks   *supervisor
 	peers    *heartbeat
+	heals    *healDaemons
 	types    map[string]bool // layer types this build can construct
 	srv      *http.Server
 	ln       net.Listener
@@ -112,6 +113,7 @@ func New(cfg Config, log *slog.Logger, logOut *os.File) (*Glusterd, error) {
 	}
 	g.bricks = newSupervisor(g, bin)
 	g.peers = newHeartbeat(g)
+	g.heals = newHealDaemons(g)
 	g.srv = &http.Server{Handler: g.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return g, nil
 }
@@ -142,6 +144,7 @@ func (g *Glusterd) Serve(ctx context.Context, ready func()) error {
 	// so the first command after a (re)start sees it.
 	g.waitSettled(ctx)
 	go g.bricks.reconcileLoop(ctx)
+	go g.heals.follow(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- g.srv.Serve(g.ln) }()
 	g.log.Info("glusterd serving", "address", g.ln.Addr().String(), "uuid", g.uuid, "hostname", g.hostname)
