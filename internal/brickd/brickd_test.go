@@ -22,7 +22,7 @@ func TestLogFileFor(t *testing.T) {
 
 var reg = graph.Registry{
 	server.Type: server.New,
-	"test/null":  func(*graph.Args) (fop.Layer, error) { return fop.Base{}, nil },
+	"test/null": func(*graph.Args) (fop.Layer, error) { return fop.Base{}, nil },
 }
 
 func writeVolfile(t *testing.T, text string) string {
