@@ -32,6 +32,7 @@ func (s *session) volumeCommands() *cobra.Command {
 		leaf("set", "set options for volume <VOLNAME>", s.volumeSet),
 		leaf("get", "Get the value of the all options or given option for volume <VOLNAME>", s.volumeGet),
 		leaf("reset", "reset all the reconfigured options", s.volumeReset),
+		leaf("heal", "self-heal commands on volume specified by <VOLNAME>", s.volumeHeal),
 	)
 	return vol
 }

@@ -112,6 +112,7 @@ func (g *Glusterd) routes() http.Handler {
 	m.HandleFunc("POST /v1/internal/bricks-status", handle(func(ctx context.Context, req api.BricksRequest) (any, error) {
 		return g.bricks.status(req.Volume, req.Detail), nil
 	}))
+	g.healRoutes(m)
 	return m
 }
 
