@@ -56,7 +56,10 @@ func AccessDenied(t *testing.T, dir string) {
 	wantErrno(t, "create in 0555 dir", u.do(t, "create", filepath.Join(d, "new"), "644"), unix.EACCES)
 	wantErrno(t, "unlink in 0555 dir", u.do(t, "unlink", filepath.Join(d, "inner")), unix.EACCES)
 	must(t, unix.Chmod(d, 0o644))
-	wantErrno(t, "read through 0644 dir", u.do(t, "read", filepath.Join(d, "inner")), unix.EACCES)
+	// The path is in the kernel's dentry cache by now: a FUSE file system
+	// gets this right only when mounted with default_permissions, as the
+	// kernel then checks search permission itself.
+	wantErrno(t, "read through 0644 dir (cached path)", u.do(t, "read", filepath.Join(d, "inner")), unix.EACCES)
 	must(t, unix.Chmod(d, 0o755))
 
 	withOtherUser(t, func(t *testing.T, o actor) {
