@@ -35,6 +35,8 @@ type options struct {
 	oursBin  string
 	oursMode string
 	glfsHost string
+	repeat   int
+	profile  bool
 }
 
 func main() {
@@ -45,9 +47,17 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "where to write the Markdown table (default bench/RESULTS.md for a full run of all systems, else WORK/RESULTS.md)")
 	flag.BoolVar(&o.install, "install", true, "apt-get install missing packages (glusterfs-server, glusterfs-client, fio, ...)")
 	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build ./cmd/... into WORK/bin)")
+	flag.IntVar(&o.repeat, "repeat", 0, "runs of the whole suite per system, interleaved; the table shows medians (default 3, 1 with --quick)")
+	flag.BoolVar(&o.profile, "profile", false, "record a perf profile of the client and brick processes during each workload (WORK/raw/SYSTEM-N/perf-*.txt)")
 	flag.StringVar(&o.oursMode, "ours-mode", "auto", "how to set ours up: cli (glusterd + gluster volume create), manual (glusterfsd and glusterfs with volfiles written here, no glusterd), auto (cli if glusterd and gluster are built)")
 	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback, else 127.0.0.1)")
 	flag.Parse()
+	if o.repeat <= 0 {
+		o.repeat = 3
+		if o.quick {
+			o.repeat = 1
+		}
+	}
 	o.only = strings.Split(*only, ",")
 	for _, s := range o.only {
 		if !slices.Contains([]string{"local", "glusterfs", "ours"}, s) {
@@ -105,15 +115,12 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 	if o.quick {
 		sz = quickSizes()
 	}
-	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log}
-	res := map[string]outcome{}
+	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log, profile: o.profile}
 	var order []string
+	systems := map[string]system{}
 	for _, name := range []string{"local", "glusterfs", "ours"} {
 		if !slices.Contains(o.only, name) {
 			continue
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 		var sys system
 		switch name {
@@ -146,8 +153,27 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 				return fmt.Errorf("unknown --ours-mode %q", o.oursMode)
 			}
 		}
-		res[name] = s.run(ctx, sys)
+		systems[name] = sys
 		order = append(order, name)
+	}
+	// Repetitions are interleaved so that load from other users of the
+	// machine spreads over all systems rather than hitting one.
+	runs := map[string][]outcome{}
+	for rep := 1; rep <= o.repeat; rep++ {
+		for _, name := range order {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			log.Info("run", "rep", rep, "of", o.repeat, "system", name)
+			runs[name] = append(runs[name], s.run(ctx, systems[name], rep))
+		}
+	}
+	res := map[string]outcome{}
+	for name, rs := range runs {
+		res[name] = median(rs)
+	}
+	if o.repeat > 1 {
+		notes = append(notes, fmt.Sprintf("Each figure is the median of %d runs, interleaved across systems.", o.repeat))
 	}
 	notes = append(notes, fmt.Sprintf("Whole run took %s.", time.Since(started).Round(time.Second)))
 	md := report(describeMachine(ctx, o.work), sz, order, res, notes)

@@ -142,6 +142,8 @@ func (m *managed) recycle(ctx context.Context) error { return m.client.recycle(c
 
 func (m *managed) brickPIDs() []int { return findProcs("glusterfsd", m.brick()) }
 
+func (m *managed) procs() ([]int, []int) { return m.client.pids(), m.brickPIDs() }
+
 func (m *managed) rss() (uint64, uint64) {
 	m.client.notePeak()
 	return m.client.peak, peakRSS(m.brickPIDs())

@@ -141,12 +141,17 @@ func (o *oursManual) start(ctx context.Context) error {
 
 func (o *oursManual) recycle(ctx context.Context) error { return o.client.recycle(ctx) }
 
+func (o *oursManual) procs() ([]int, []int) {
+	if o.brickCmd == nil || o.brickCmd.Process == nil {
+		return o.client.pids(), nil
+	}
+	return o.client.pids(), []int{o.brickCmd.Process.Pid}
+}
+
 func (o *oursManual) rss() (uint64, uint64) {
 	o.client.notePeak()
-	if o.brickCmd == nil || o.brickCmd.Process == nil {
-		return o.client.peak, 0
-	}
-	return o.client.peak, peakRSS([]int{o.brickCmd.Process.Pid})
+	_, brick := o.procs()
+	return o.client.peak, peakRSS(brick)
 }
 
 func (o *oursManual) stop(ctx context.Context) error {

@@ -16,8 +16,8 @@ import (
 
 // machine describes where the figures were measured.
 type machine struct {
-	cpu, ram, kernel, disk, goVersion, glusterfs, date string
-	cores                                              int
+	cpu, ram, kernel, disk, goVersion, glusterfs, date, load string
+	cores                                                    int
 }
 
 func describeMachine(ctx context.Context, dataDir string) machine {
@@ -28,6 +28,10 @@ func describeMachine(ctx context.Context, dataDir string) machine {
 		date:      time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		cpu:       procField("/proc/cpuinfo", "model name"),
 		disk:      describeDisk(ctx, dataDir),
+	}
+	// The machine is shared: the load average says how quiet it was.
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.load = strings.Join(strings.Fields(string(raw))[:3], " ")
 	}
 	if kb, err := strconv.ParseUint(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"), 10, 64); err == nil {
 		m.ram = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
@@ -89,8 +93,8 @@ func report(m machine, sz sizes, order []string, res map[string]outcome, notes [
 	b.WriteString("Written by `bench/run.sh` (see docs/benchmarks.md for what each figure means). ")
 	b.WriteString("One single-brick volume per system, brick and local reference on the same disk, everything on loopback.\n\n")
 	fmt.Fprintf(&b, "| machine | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| date | %s |\n| CPU | %s, %d cores |\n| RAM | %s |\n| kernel | %s |\n| disk | %s |\n| Go | %s |\n| GlusterFS | %s (Debian) |\n",
-		m.date, m.cpu, m.cores, m.ram, m.kernel, m.disk, m.goVersion, m.glusterfs)
+	fmt.Fprintf(&b, "| date | %s |\n| CPU | %s, %d cores |\n| RAM | %s |\n| kernel | %s |\n| disk | %s |\n| Go | %s |\n| GlusterFS | %s (Debian) |\n| load average at the end | %s |\n",
+		m.date, m.cpu, m.cores, m.ram, m.kernel, m.disk, m.goVersion, m.glusterfs, m.load)
 	fmt.Fprintf(&b, "| sizes | sequential %d MiB, random read %d MiB file for at most %d s, %d small files of 4 KiB over %d threads |\n\n",
 		sz.seqMiB, sz.randMiB, sz.randSecs, sz.files, sz.threads)
 
@@ -142,6 +146,7 @@ func report(m machine, sz sizes, order []string, res map[string]outcome, notes [
 		}
 		b.WriteString("\n")
 	}
+	cpuTable(&b, order, header, res)
 	if len(errs) > 0 {
 		b.WriteString("\nFailures:\n\n")
 		for i, e := range errs {
@@ -166,5 +171,42 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// cpuTable shows where each FUSE system spends CPU: seconds used by its
+// client and brick processes during each workload.
+func cpuTable(b *strings.Builder, order []string, header map[string]string, res map[string]outcome) {
+	var cols []string
+	for _, s := range order {
+		if len(res[s].cpu) > 0 {
+			cols = append(cols, s)
+		}
+	}
+	if len(cols) == 0 {
+		return
+	}
+	b.WriteString("\nCPU seconds used by the client / brick processes during each workload (lower is better):\n\n| workload |")
+	for _, s := range cols {
+		fmt.Fprintf(b, " %s |", header[s])
+	}
+	b.WriteString("\n|---|")
+	for range cols {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, mt := range metrics() {
+		if _, ok := res[cols[0]].cpu[mt.key]; !ok {
+			continue
+		}
+		fmt.Fprintf(b, "| %s |", mt.key)
+		for _, s := range cols {
+			if c, ok := res[s].cpu[mt.key]; ok {
+				fmt.Fprintf(b, " %.2f / %.2f |", c[0], c[1])
+			} else {
+				b.WriteString(" – |")
+			}
+		}
+		b.WriteString("\n")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -45,10 +46,51 @@ func fullSizes() sizes {
 }
 func quickSizes() sizes { return sizes{seqMiB: 64, randMiB: 32, randSecs: 5, files: 400, threads: 4} }
 
-// outcome is what one system scored: a value or an error per metric key.
+// outcome is what one system scored: a value or an error per metric key,
+// and the CPU seconds its client and brick processes used per workload.
 type outcome struct {
 	vals map[string]float64
 	errs map[string]string
+	cpu  map[string][2]float64
+}
+
+func newOutcome() outcome {
+	return outcome{vals: map[string]float64{}, errs: map[string]string{}, cpu: map[string][2]float64{}}
+}
+
+// median merges the outcomes of repeated runs: the median of each figure
+// (upper median for an even count), and the first error of a metric that
+// never succeeded.
+func median(runs []outcome) outcome {
+	m := newOutcome()
+	pick := func(xs []float64) float64 {
+		slices.Sort(xs)
+		return xs[len(xs)/2]
+	}
+	for _, mt := range metrics() {
+		var xs []float64
+		for _, r := range runs {
+			if v, ok := r.vals[mt.key]; ok {
+				xs = append(xs, v)
+			} else if e, ok := r.errs[mt.key]; ok && m.errs[mt.key] == "" {
+				m.errs[mt.key] = e
+			}
+		}
+		if len(xs) > 0 {
+			m.vals[mt.key] = pick(xs)
+			delete(m.errs, mt.key)
+		}
+		var cs, bs []float64
+		for _, r := range runs {
+			if c, ok := r.cpu[mt.key]; ok {
+				cs, bs = append(cs, c[0]), append(bs, c[1])
+			}
+		}
+		if len(cs) > 0 {
+			m.cpu[mt.key] = [2]float64{pick(cs), pick(bs)}
+		}
+	}
+	return m
 }
 
 // suite runs the workloads, the same way on every system.
@@ -57,10 +99,11 @@ type suite struct {
 	smallfile string // path of the built bench/smallfile binary
 	raw       string // directory for raw fio/smallfile output
 	log       *slog.Logger
+	profile   bool // record perf profiles of the client and brick per workload
 }
 
-func (s *suite) run(ctx context.Context, sys system) outcome {
-	o := outcome{vals: map[string]float64{}, errs: map[string]string{}}
+func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
+	o := newOutcome()
 	fail := func(err error, keys ...string) {
 		for _, k := range keys {
 			if _, ok := o.errs[k]; !ok {
@@ -72,7 +115,7 @@ func (s *suite) run(ctx context.Context, sys system) outcome {
 	for _, m := range metrics() {
 		all = append(all, m.key)
 	}
-	raw := filepath.Join(s.raw, sys.name())
+	raw := filepath.Join(s.raw, fmt.Sprintf("%s-%d", sys.name(), rep))
 	if err := os.MkdirAll(raw, 0o755); err != nil {
 		fail(err, all...)
 		return o
@@ -126,7 +169,24 @@ func (s *suite) run(ctx context.Context, sys system) outcome {
 			}
 		}
 		log.Info("running", "workload", st.keys[0])
+		client, brick := sys.procs()
+		var perf *perfRecorder
+		if s.profile && len(client)+len(brick) > 0 {
+			var err error
+			if perf, err = startPerf(append(client, brick...), filepath.Join(raw, "perf-"+st.keys[0]+".data")); err != nil {
+				log.Warn("profile", "err", err)
+			}
+		}
+		c0, b0 := cpuSeconds(client), cpuSeconds(brick)
 		vals, err := st.do()
+		if len(client)+len(brick) > 0 {
+			o.cpu[st.keys[0]] = [2]float64{cpuSeconds(client) - c0, cpuSeconds(brick) - b0}
+		}
+		if perf != nil {
+			if err := perf.stop(ctx); err != nil {
+				log.Warn("profile", "err", err)
+			}
+		}
 		if err != nil {
 			log.Error("workload", "workload", st.keys[0], "err", err)
 			fail(err, st.keys...)

@@ -20,6 +20,8 @@ type system interface {
 	// rss returns the peak resident set sizes (bytes) of the client and
 	// brick processes seen so far; 0 where there is no such process.
 	rss() (client, brick uint64)
+	// procs lists the current client and brick processes.
+	procs() (client, brick []int)
 	// stop unmounts, stops every process start began and removes the data.
 	stop(ctx context.Context) error
 }
@@ -32,6 +34,7 @@ func (l *localDisk) name() string                { return "local" }
 func (l *localDisk) start(context.Context) error { return os.MkdirAll(l.path, 0o755) }
 func (l *localDisk) dir() string                 { return l.path }
 func (l *localDisk) rss() (uint64, uint64)       { return 0, 0 }
+func (l *localDisk) procs() ([]int, []int)       { return nil, nil }
 func (l *localDisk) stop(context.Context) error  { return os.RemoveAll(l.path) }
 
 // recycle can only empty the kernel's caches: there is no client to restart.
