@@ -215,7 +215,25 @@ func (s *session) volumeCreate(args []string) error {
 	if m.Warning != "" && !s.xml {
 		fmt.Fprintln(s.errw, "Warning: "+m.Warning)
 	}
-	return s.success("", "", "volume create: "+req.Name+": success: please start the volume to access data")
+	return s.volumeDone("volCreate", req.Name, m.VolumeID, "volume create: "+req.Name+": success: please start the volume to access data")
+}
+
+// volumeDone prints a volume operation's success, or GlusterFS's XML
+// for it (<volStart><volume><name/><id/></volume></volStart>).
+func (s *session) volumeDone(tag, name, id, text string) error {
+	if !s.xml {
+		fmt.Fprintln(s.out, text)
+		return nil
+	}
+	s.xmlResult(0, 0, "", func(x *xmlWriter) {
+		x.open(tag)
+		x.open("volume")
+		x.leaf("name", name)
+		x.leaf("id", id)
+		x.close("volume")
+		x.close(tag)
+	})
+	return nil
 }
 
 // nameForce reads "<VOLNAME> [force]".
@@ -234,10 +252,11 @@ func (s *session) volumeStart(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.call("POST", "/v1/volume/start", api.VolumeRequest{Name: name, Force: force}, nil); err != nil {
+	var m api.Message
+	if err := s.call("POST", "/v1/volume/start", api.VolumeRequest{Name: name, Force: force}, &m); err != nil {
 		return s.fail("volume start: "+name+": failed", err)
 	}
-	return s.success("", "", "volume start: "+name+": success")
+	return s.volumeDone("volStart", name, m.VolumeID, "volume start: "+name+": success")
 }
 
 func (s *session) volumeStop(args []string) error {
@@ -248,10 +267,11 @@ func (s *session) volumeStop(args []string) error {
 	if !s.confirm(stopQuestion) {
 		return silent
 	}
-	if err := s.call("POST", "/v1/volume/stop", api.VolumeRequest{Name: name, Force: force}, nil); err != nil {
+	var m api.Message
+	if err := s.call("POST", "/v1/volume/stop", api.VolumeRequest{Name: name, Force: force}, &m); err != nil {
 		return s.fail("volume stop: "+name+": failed", err)
 	}
-	return s.success("", "", "volume stop: "+name+": success")
+	return s.volumeDone("volStop", name, m.VolumeID, "volume stop: "+name+": success")
 }
 
 func (s *session) volumeDelete(args []string) error {
@@ -262,10 +282,11 @@ func (s *session) volumeDelete(args []string) error {
 	if !s.confirm(deleteQuestion) {
 		return silent
 	}
-	if err := s.call("POST", "/v1/volume/delete", api.VolumeRequest{Name: name}, nil); err != nil {
+	var m api.Message
+	if err := s.call("POST", "/v1/volume/delete", api.VolumeRequest{Name: name}, &m); err != nil {
 		return s.fail("volume delete: "+name+": failed", err)
 	}
-	return s.success("", "", "volume delete: "+name+": success")
+	return s.volumeDone("volDelete", name, m.VolumeID, "volume delete: "+name+": success")
 }
 
 func (s *session) volumeInfo(args []string) error {
@@ -368,7 +389,7 @@ func (s *session) volumeSet(args []string) error {
 	if err := s.call("POST", "/v1/volume/set", req, nil); err != nil {
 		return s.fail("volume set: failed", err)
 	}
-	return s.success("", "", "volume set: success")
+	return s.success("volSet", "", "volume set: success")
 }
 
 func (s *session) volumeReset(args []string) error {
@@ -389,7 +410,7 @@ func (s *session) volumeReset(args []string) error {
 	if err := s.call("POST", "/v1/volume/reset", req, nil); err != nil {
 		return s.fail("volume reset: failed", err)
 	}
-	return s.success("", "reset volume successful", "volume reset: success: reset volume successful")
+	return s.success("volReset", "reset volume successful", "volume reset: success: reset volume successful")
 }
 
 func (s *session) volumeGet(args []string) error {

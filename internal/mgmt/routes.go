@@ -37,13 +37,13 @@ func (g *Glusterd) routes() http.Handler {
 		return g.createVolume(ctx, req)
 	}))
 	m.HandleFunc("POST /v1/volume/start", handle(func(ctx context.Context, req api.VolumeRequest) (any, error) {
-		return nil, g.startVolume(ctx, req.Name, req.Force)
+		return g.startVolume(ctx, req.Name, req.Force)
 	}))
 	m.HandleFunc("POST /v1/volume/stop", handle(func(ctx context.Context, req api.VolumeRequest) (any, error) {
-		return nil, g.stopVolume(ctx, req.Name, req.Force)
+		return g.stopVolume(ctx, req.Name, req.Force)
 	}))
 	m.HandleFunc("POST /v1/volume/delete", handle(func(ctx context.Context, req api.VolumeRequest) (any, error) {
-		return nil, g.deleteVolume(ctx, req.Name)
+		return g.deleteVolume(ctx, req.Name)
 	}))
 	m.HandleFunc("POST /v1/volume/set", handle(func(ctx context.Context, req api.SetRequest) (any, error) {
 		return nil, g.setOptions(ctx, req)

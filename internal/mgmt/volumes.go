@@ -94,6 +94,7 @@ func (g *Glusterd) createVolume(ctx context.Context, req api.CreateRequest) (api
 		return msg, err
 	}
 	g.log.Info("volume created", "volume", v.Name, "id", v.ID, "bricks", len(v.Bricks))
+	msg.VolumeID = v.ID
 	return msg, nil
 }
 
@@ -252,13 +253,18 @@ func (g *Glusterd) volume(ctx context.Context, name string) (*store.Volume, erro
 
 // startVolume runs "volume start": commit the status, then every brick
 // node starts its bricks and answers once they accept connections.
-func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) error {
+func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) (api.Message, error) {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
 	v, err := g.volume(ctx, name)
 	if err != nil {
-		return err
+		return api.Message{}, err
 	}
+	return api.Message{VolumeID: v.ID}, g.startLocked(ctx, v, force)
+}
+
+func (g *Glusterd) startLocked(ctx context.Context, v *store.Volume, force bool) error {
+	name := v.Name
 	if v.Status == store.StatusStarted && !force {
 		return api.Errorf("Volume %s already started", name)
 	}
@@ -289,13 +295,18 @@ func (g *Glusterd) startVolume(ctx context.Context, name string, force bool) err
 }
 
 // stopVolume runs "volume stop".
-func (g *Glusterd) stopVolume(ctx context.Context, name string, force bool) error {
+func (g *Glusterd) stopVolume(ctx context.Context, name string, force bool) (api.Message, error) {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
 	v, err := g.volume(ctx, name)
 	if err != nil {
-		return err
+		return api.Message{}, err
 	}
+	return api.Message{VolumeID: v.ID}, g.stopLocked(ctx, v, force)
+}
+
+func (g *Glusterd) stopLocked(ctx context.Context, v *store.Volume, force bool) error {
+	name := v.Name
 	if v.Status != store.StatusStarted && !force {
 		return api.Errorf("Volume %s is not in the started state", name)
 	}
@@ -312,13 +323,14 @@ func (g *Glusterd) stopVolume(ctx context.Context, name string, force bool) erro
 
 // deleteVolume runs "volume delete". Brick directories keep their data and
 // volume id, as in GlusterFS.
-func (g *Glusterd) deleteVolume(ctx context.Context, name string) error {
+func (g *Glusterd) deleteVolume(ctx context.Context, name string) (api.Message, error) {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	if _, err := g.volume(ctx, name); err != nil {
-		return err
+	v, err := g.volume(ctx, name)
+	if err != nil {
+		return api.Message{}, err
 	}
-	return g.store.Apply(ctx, &store.Command{Op: store.OpDeleteVolume, Name: name})
+	return api.Message{VolumeID: v.ID}, g.store.Apply(ctx, &store.Command{Op: store.OpDeleteVolume, Name: name})
 }
 
 // setOptions runs "volume set": each key validated against volopt, the

@@ -59,8 +59,9 @@ type (
 	}
 	// Message is a success message ("Probe on localhost not needed").
 	Message struct {
-		Message string `json:"message,omitempty"`
-		Warning string `json:"warning,omitempty"`
+		Message  string `json:"message,omitempty"`
+		Warning  string `json:"warning,omitempty"`
+		VolumeID string `json:"volumeId,omitempty"` // of the volume acted on
 	}
 	PeerInfo struct {
 		UUID      string `json:"uuid"`
