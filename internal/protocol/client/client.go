@@ -29,6 +29,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/rpc"
+	"github.com/gluster-go/gluster-go/internal/volopt"
 )
 
 // Type is the volfile type of this layer.
@@ -82,6 +83,10 @@ type target struct {
 	source net.IP
 	ping   time.Duration
 	frame  time.Duration // call timeout
+	window int           // socket buffer sizes, 0: the kernel's
+	// noDirect drops O_DIRECT from opens (filter-O_DIRECT, what
+	// network.remote-dio asks for).
+	noDirect bool
 }
 
 // msg is a call's arguments and results, recycled between calls.
@@ -192,6 +197,18 @@ func parseTarget(name string, opts map[string]string) (*target, error) {
 	}
 	if err := seconds(&t.frame, "frame-timeout", "network.frame-timeout"); err != nil {
 		return nil, err
+	}
+	if v := opt("tcp-window-size"); v != "" {
+		n, err := volopt.ParseSize(v)
+		if err != nil || n > 1<<30 {
+			return nil, fmt.Errorf("%s: tcp-window-size %q: want a size up to 1GB", name, v)
+		}
+		t.window = int(n)
+	}
+	if v := opt("filter-O_DIRECT"); v != "" {
+		if t.noDirect, err = volopt.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("%s: filter-O_DIRECT: %w", name, err)
+		}
 	}
 	return t, nil
 }
@@ -332,6 +349,10 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && t.window > 0 {
+		tc.SetReadBuffer(t.window)
+		tc.SetWriteBuffer(t.window)
 	}
 	hello := c.hello
 	hello.Brick = t.brick

@@ -541,3 +541,26 @@ func TestReconfigureMovesBrick(t *testing.T) {
 		t.Fatal("accepted options without remote-subvolume")
 	}
 }
+
+func TestTransportOptions(t *testing.T) {
+	r := &rec{}
+	ln := listen(t, "127.0.0.1:0")
+	startBrick(t, r, map[string]string{"tcp-window-size": "1MB"}, ln)
+	c, _ := newClient(t, ln.Addr().String(), map[string]string{"filter-O_DIRECT": "on", "tcp-window-size": "256KB"})
+	fd := fop.NewFD(gfidF, syscall.O_RDWR|syscall.O_DIRECT)
+	if err := c.Open(context.Background(), &locF, fd.Flags, fd); err != nil {
+		t.Fatal(err)
+	}
+	if seen := r.lastCall(); !strings.Contains(seen, fmt.Sprint(syscall.O_RDWR)+" fd{") {
+		t.Fatalf("brick saw %s, want flags without O_DIRECT", seen)
+	}
+	for _, bad := range []map[string]string{{"tcp-window-size": "lots"}, {"filter-O_DIRECT": "maybe"}, {"ping-timeout": "-1"}, {"remote-port": "70000"}} {
+		opts := map[string]string{"remote-host": "127.0.0.1", "remote-subvolume": "/b"}
+		for k, v := range bad {
+			opts[k] = v
+		}
+		if _, err := client.New(&graph.Args{Name: "v-client-0", Options: opts}); err == nil {
+			t.Errorf("accepted %v", bad)
+		}
+	}
+}

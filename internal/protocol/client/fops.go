@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/rpc"
@@ -52,6 +53,9 @@ func (c *Client) fdCall(ctx context.Context, p rpc.Proc, m *msg, fd *fop.FD, pay
 
 // open runs Open, Opendir or Create and records the brick's fd number.
 func (c *Client) open(ctx context.Context, p rpc.Proc, m *msg, loc *fop.Loc, fd *fop.FD, dir bool) error {
+	if c.target.Load().noDirect {
+		m.req.Flags &^= syscall.O_DIRECT
+	}
 	conn, gen, err := c.connection(ctx)
 	if err == nil {
 		m.req.FDGFID = fd.GFID

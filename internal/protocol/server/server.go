@@ -40,6 +40,7 @@ const (
 	optAnonGID     = "anongid"
 	optOutstanding = "rpc.outstanding-rpc-limit"
 	optUserTimeout = "transport.tcp-user-timeout"
+	optWindow      = "tcp-window-size"
 )
 
 // Dead clients are noticed by TCP: keep-alive probes as GlusterFS's
@@ -72,6 +73,7 @@ type config struct {
 	anonUID     uint32
 	anonGID     uint32
 	userTimeout time.Duration
+	window      int // socket buffer sizes, 0: the kernel's
 }
 
 var (
@@ -125,6 +127,13 @@ func (s *Server) Reconfigure(opts map[string]string) error {
 			return fmt.Errorf("%s: option %s %q: want seconds", s.name, optUserTimeout, v)
 		}
 		c.userTimeout = time.Duration(n) * time.Second
+	}
+	if v, ok := opts[optWindow]; ok {
+		n, err := volopt.ParseSize(v)
+		if err != nil || n > 1<<30 {
+			return fmt.Errorf("%s: option %s %q: want a size up to 1GB", s.name, optWindow, v)
+		}
+		c.window = int(n)
 	}
 	if v, ok := opts[optRootSquash]; ok {
 		b, err := volopt.ParseBool(v)
@@ -252,7 +261,7 @@ func (s *Server) Accept(h *rpc.Hello, nc net.Conn) (rpc.Session, error) {
 		return nil, &refusal{"authentication failed", syscall.EACCES}
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
-		setupTCP(tc, conf.userTimeout, s.log)
+		setupTCP(tc, conf, s.log)
 	}
 	sess := &session{
 		srv:       s,
@@ -285,8 +294,13 @@ func allowed(opts map[string]string, brick, ip string) bool {
 	return volopt.MatchAddr(allow, ip)
 }
 
-// setupTCP turns on dead-peer detection on a client's connection.
-func setupTCP(tc *net.TCPConn, userTimeout time.Duration, log *slog.Logger) {
+// setupTCP sizes a client connection's buffers and turns on dead-peer
+// detection.
+func setupTCP(tc *net.TCPConn, conf *config, log *slog.Logger) {
+	if conf.window > 0 {
+		tc.SetReadBuffer(conf.window)
+		tc.SetWriteBuffer(conf.window)
+	}
 	ka := net.KeepAliveConfig{Enable: true, Idle: 20 * time.Second, Interval: 2 * time.Second, Count: 9}
 	if err := tc.SetKeepAliveConfig(ka); err != nil {
 		log.Debug("keep-alive", "err", err)
@@ -296,7 +310,7 @@ func setupTCP(tc *net.TCPConn, userTimeout time.Duration, log *slog.Logger) {
 		return
 	}
 	raw.Control(func(fd uintptr) {
-		err = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(userTimeout/time.Millisecond))
+		err = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(conf.userTimeout/time.Millisecond))
 	})
 	if err != nil {
 		log.Debug("tcp user timeout", "err", err)
