@@ -204,38 +204,39 @@ func maximizeOverlap(l, old *Layout, names []string) {
 }
 
 // Migrate moves the file name in directory dir from child src to the
-// child it hashes to. It returns the bytes moved; (0, nil) when the file
-// is already where it belongs.
-func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, src int) (int64, error) {
+// child it hashes to. moved is false when the file already is where it
+// belongs (or is a linkto or directory there).
+func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, src int) (moved bool, n int64, err error) {
 	path := joinPath(dirPath, name)
 	dst, err := d.HashedChild(ctx, dir, name)
 	if err != nil {
-		return 0, fmt.Errorf("migrate %s: %w", path, err)
+		return false, 0, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	if dst == src {
-		return 0, nil
+		return false, 0, nil
 	}
 	if !d.isUp(src) || !d.isUp(dst) {
-		return 0, fmt.Errorf("migrate %s: %w", path, syscall.ENOTCONN)
+		return false, 0, fmt.Errorf("migrate %s: %w", path, syscall.ENOTCONN)
 	}
 	loc := &fop.Loc{Parent: dir, Name: name, Path: path}
 	sa, sx, err := d.children[src].Lookup(ctx, loc, fop.Dict{LinktoKey: nil})
 	if err != nil {
-		return 0, fmt.Errorf("migrate %s: lookup on %s: %w", path, d.names[src], err)
+		return false, 0, fmt.Errorf("migrate %s: lookup on %s: %w", path, d.names[src], err)
 	}
 	switch {
 	case isLinkto(&sa, sx) || sa.IsDir():
-		return 0, nil
+		return false, 0, nil
 	case sa.Type() != syscall.S_IFREG:
-		return 0, fmt.Errorf("migrate %s: not a regular file: %w", path, ErrSkip)
+		return false, 0, fmt.Errorf("migrate %s: not a regular file: %w", path, ErrSkip)
 	case sa.Nlink > 1:
-		return 0, fmt.Errorf("migrate %s: %d hard links: %w", path, sa.Nlink, ErrSkip)
+		return false, 0, fmt.Errorf("migrate %s: %d hard links: %w", path, sa.Nlink, ErrSkip)
 	}
 	if d.overFull(dst) {
-		return 0, fmt.Errorf("migrate %s: %s is below min-free-disk: %w", path, d.names[dst], ErrSkip)
+		return false, 0, fmt.Errorf("migrate %s: %s is below min-free-disk: %w", path, d.names[dst], ErrSkip)
 	}
 	m := &migration{d: d, loc: loc, gfid: sa.GFID, src: src, dst: dst, orig: sa}
-	return m.run(ctx)
+	n, err = m.run(ctx)
+	return err == nil, n, err
 }
 
 func joinPath(dir, name string) string {
@@ -527,3 +528,6 @@ func (d *DHT) replay(ctx context.Context, fd *fop.FD, post fop.Attr, off, n int6
 	}
 	return hideMarkers(a), err
 }
+
+// AllUp reports whether every child is up.
+func (d *DHT) AllUp() bool { return d.allUp() }

@@ -107,13 +107,13 @@ func TestMigrateWhileWriting(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	moved, err := d.Migrate(ctx, fop.RootGFID, "/", name, 2)
+	moved, _, err := d.Migrate(ctx, fop.RootGFID, "/", name, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
 	wg.Wait()
-	if moved == 0 {
+	if !moved {
 		t.Fatal("nothing moved")
 	}
 	// Writes after the switch, through the FD opened before it.

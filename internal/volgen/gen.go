@@ -227,12 +227,31 @@ func ClientVolfile(v *Volume, env Env) (*volfile.File, []string, error) {
 		if err := g.need(typeDHT, "distribute"); err != nil {
 			return nil, nil, err
 		}
-		top = g.add(name+"-dht", typeDHT, nil, subvols...)
+		top = g.add(name+"-dht", typeDHT, decommissioned(v, subvols), subvols...)
 	}
 	top = g.stack(clientStack(), top)
 	g.add(name, typeIOStats, nil, top)
 	g.apply(volopt.ClientGraph)
 	return &g.f, g.warnings, nil
+}
+
+// decommissioned is the distribute option naming the subvolumes that hold
+// a decommissioned brick, if any.
+func decommissioned(v *Volume, subvols []string) []volfile.Option {
+	var names []string
+	size := len(v.Bricks) / len(subvols)
+	for i, s := range subvols {
+		for _, b := range v.Decommissioned {
+			if b/size == i {
+				names = append(names, s)
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return []volfile.Option{{Key: "decommissioned-bricks", Value: strings.Join(names, ",")}}
 }
 
 // groups builds the replicate, stripe or disperse sets over the clients

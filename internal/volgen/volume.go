@@ -48,6 +48,10 @@ type Volume struct {
 	Transport                      string // "tcp" (default); rdma is not implemented
 	// Options are "volume set" keys (full or short) with validated values.
 	Options map[string]string
+	// Decommissioned are indexes into Bricks of bricks being removed
+	// (remove-brick start): distribute gives their subvolumes no part of
+	// new layouts, so rebalance empties them.
+	Decommissioned []int
 }
 
 // Env is what the caller's build offers.

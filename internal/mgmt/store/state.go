@@ -57,6 +57,10 @@ type Volume struct {
 	RedundancyCount int      `json:"redundancyCount"`
 	Bricks          []Brick  `json:"bricks"`
 	Options         []Option `json:"options"` // in the order they were set
+	// Decommissioned bricks (HOST:PATH) are being emptied by remove-brick.
+	Decommissioned []string `json:"decommissioned,omitempty"`
+	// Rebalance is the current or last rebalance or remove-brick.
+	Rebalance *Rebalance `json:"rebalance,omitempty"`
 	// Version changes whenever the client volfile may change, so that
 	// mounted clients waiting on it reload.
 	Version uint64 `json:"version"`
@@ -198,6 +202,10 @@ type Command struct {
 	Force   bool     `json:"force,omitempty"`
 	Options []Option `json:"options,omitempty"`
 	Keys    []string `json:"keys,omitempty"` // reset; empty resets all
+	// set-bricks and set-rebalance (see distribute.go)
+	Bricks         []Brick    `json:"bricks,omitempty"`
+	Decommissioned []string   `json:"decommissioned,omitempty"`
+	Rebalance      *Rebalance `json:"rebalance,omitempty"`
 }
 
 // Apply validates c against s and applies it. It is deterministic: every
@@ -299,6 +307,8 @@ func (s *State) Apply(c *Command) error {
 			}
 		}
 		v.Version++
+	case OpSetBricks, OpSetRebalance:
+		return s.applyDistribute(c)
 	default:
 		return fmt.Errorf("unknown command %q", c.Op)
 	}
