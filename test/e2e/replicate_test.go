@@ -1,0 +1,271 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestReplicateTutorial is the tutorial's replication check, verbatim:
+// copy files into the mount, kill the first server's brick, change the
+// files, bring the brick back and, once healed, both bricks hold the same
+// bytes.
+func TestReplicateTutorial(t *testing.T) {
+	c, bricks := replicaVolume(t, 2)
+	mp := c.Mount("rv", 0)
+
+	// for i in `seq -w 1 100`; do cp -rp /var/log/messages /mnt/copy-test-$i; done
+	messages := bytes.Repeat([]byte("Nov 21 08:00:00 node01 kernel: a line of the system log\n"), 1000)
+	for i := 1; i <= 100; i++ {
+		must(t, os.WriteFile(filepath.Join(mp, fmt.Sprintf("copy-test-%03d", i)), messages, 0o644))
+	}
+	for _, b := range bricks {
+		ents, err := os.ReadDir(brickDir(b))
+		must(t, err)
+		if n := len(ents) - 1; n != 100 { // and .glusterfs
+			t.Fatalf("brick %s holds %d files, want 100", b, n)
+		}
+	}
+
+	c.KillBrick("rv", bricks[0])
+	for i := 1; i <= 100; i++ {
+		f, err := os.OpenFile(filepath.Join(mp, fmt.Sprintf("copy-test-%03d", i)), os.O_WRONLY|os.O_APPEND, 0)
+		must(t, err)
+		_, err = f.WriteString("appended while the first server was down\n")
+		must(t, errors.Join(err, f.Close()))
+	}
+	must(t, os.WriteFile(filepath.Join(mp, "new-while-down"), []byte("new\n"), 0o644))
+	out := c.MustGluster(0, "volume", "heal", "rv", "info")
+	expect(t, out, "Brick "+bricks[0]+"\nStatus: Transport endpoint is not connected\nNumber of entries: -",
+		"Brick "+bricks[1]+"\n", "copy-test-042 \n", "Status: Connected")
+	if n := healCounts(out); len(n) != 2 || n[1] < 100 {
+		t.Errorf("heal info while the brick is down counts %v, want [-1, >=100]:\n%s", n, out)
+	}
+
+	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
+	waitHealed(t, c, "rv", 2)
+	sameBricks(t, c, bricks)
+	want := string(messages) + "appended while the first server was down\n"
+	expectFile(t, filepath.Join(brickDir(bricks[0]), "copy-test-042"), want)
+	expectFile(t, filepath.Join(brickDir(bricks[0]), "new-while-down"), "new\n")
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "statistics", "heal-count"),
+		"Gathering count of entries to be healed on volume rv has been successful",
+		"Brick "+bricks[0]+"\nNumber of entries: 0")
+}
+
+// pattern is deterministic file content: block i of a file is the same
+// on every run, so a checksum of what was written is known.
+func pattern(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := 0; i+8 <= n; i += 8 {
+		v := r.Uint64()
+		for k := range 8 {
+			b[i+k] = byte(v >> (8 * k))
+		}
+	}
+	return b
+}
+
+// TestReplicateKillDuringLargeWrite SIGKILLs a brick while a 256 MiB file
+// is being written: the writer sees no error, and once the brick is back
+// and healed both bricks hold the file's bytes.
+func TestReplicateKillDuringLargeWrite(t *testing.T) {
+	c, bricks := replicaVolume(t, 2)
+	mp := c.Mount("rv", 0)
+	const size, chunk = 256 << 20, 1 << 20
+	killAt := size / 4
+	f, err := os.Create(filepath.Join(mp, "big"))
+	must(t, err)
+	sum := sha256.New()
+	for off := 0; off < size; off += chunk {
+		if off == killAt {
+			c.KillBrick("rv", bricks[1])
+		}
+		b := pattern(uint64(off), chunk)
+		sum.Write(b)
+		if _, err := f.Write(b); err != nil {
+			t.Fatalf("write at %d MiB: %v", off>>20, err)
+		}
+	}
+	must(t, f.Close())
+	want := fmt.Sprintf("%x", sum.Sum(nil))
+
+	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
+	waitHealed(t, c, "rv", 2)
+	for _, b := range append([]string{mp}, brickDir(bricks[0]), brickDir(bricks[1])) {
+		if got := fileSum(t, filepath.Join(b, "big")); got != want {
+			t.Errorf("big in %s: sha256 %s, want %s", b, got, want)
+		}
+	}
+	sameBricks(t, c, bricks)
+}
+
+func fileSum(t *testing.T, p string) string {
+	t.Helper()
+	f, err := os.Open(p)
+	must(t, err)
+	defer f.Close()
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	must(t, err)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// TestReplicateKillDuringSmallFiles SIGKILLs a brick in the middle of
+// 2,000 small-file creates (the benchmark does 10,000).
+func TestReplicateKillDuringSmallFiles(t *testing.T) {
+	c, bricks := replicaVolume(t, 2)
+	mp := c.Mount("rv", 0)
+	const files = 2000
+	for i := range files {
+		if i == files/3 {
+			c.KillBrick("rv", bricks[0])
+		}
+		dir := filepath.Join(mp, fmt.Sprintf("d%02d", i%20))
+		if i < 20 {
+			must(t, os.Mkdir(dir, 0o755))
+		}
+		must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%05d", i)), pattern(uint64(i), 4096), 0o644))
+	}
+	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
+	waitHealed(t, c, "rv", 2)
+	sameBricks(t, c, bricks)
+	if got, want := c.MustChecksum(brickDir(bricks[0])), c.MustChecksum(mp); got != want {
+		t.Errorf("bricks differ from the mount")
+	}
+}
+
+// TestReplicateBrickStoppedIsDetected SIGSTOPs a brick: after
+// network.ping-timeout the client declares it dead and writes go on with
+// the other replica, without an error for the application; after SIGCONT
+// the client reconnects and the brick is healed.
+func TestReplicateBrickStoppedIsDetected(t *testing.T) {
+	c, bricks := replicaVolume(t, 2, "network.ping-timeout", "3")
+	mp := c.Mount("rv", 0)
+	must(t, os.WriteFile(filepath.Join(mp, "f"), []byte("before\n"), 0o644))
+	pid, err := c.BrickPid("rv", bricks[1])
+	must(t, err)
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
+	stopped := true
+	defer func() {
+		if stopped {
+			syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	// Blocks until the client gives up on the stopped brick, then succeeds.
+	must(t, os.WriteFile(filepath.Join(mp, "f"), []byte("while stopped\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(mp, "g"), []byte("created while stopped\n"), 0o644))
+	expectFile(t, filepath.Join(mp, "f"), "while stopped\n")
+	must(t, syscall.Kill(pid, syscall.SIGCONT))
+	stopped = false
+	waitHealed(t, c, "rv", 2)
+	sameBricks(t, c, bricks)
+	expectFile(t, filepath.Join(brickDir(bricks[1]), "g"), "created while stopped\n")
+}
+
+// TestReplicatePartitionQuorumNone splits a replica 2 volume without
+// client quorum: two clients that each see one brick both change a file,
+// which ends in split-brain. Reads fail with EIO, heal info split-brain
+// lists the file and the CLI resolves it.
+func TestReplicatePartitionQuorumNone(t *testing.T) {
+	c, bricks := replicaVolume(t, 2, "cluster.quorum-type", "none")
+	before := c.Mount("rv", 0)
+	must(t, os.WriteFile(filepath.Join(before, "f"), []byte("before the partition\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(before, "g"), []byte("before the partition\n"), 0o644))
+	c.Unmount(before)
+
+	sideA := partitionedMount(t, c, "rv", 0)
+	sideB := partitionedMount(t, c, "rv", 1)
+	for _, name := range []string{"f", "g"} {
+		must(t, os.WriteFile(filepath.Join(sideA, name), []byte("written on side A, longer\n"), 0o644))
+		must(t, os.WriteFile(filepath.Join(sideB, name), []byte("written on side B\n"), 0o644))
+	}
+	c.Unmount(sideA)
+	c.Unmount(sideB)
+
+	// A client that sees both bricks, with nothing cached from before.
+	whole := c.Mount("rv", 0)
+	for _, name := range []string{"f", "g"} {
+		_, err := os.ReadFile(filepath.Join(whole, name))
+		if !errors.Is(err, syscall.EIO) {
+			t.Errorf("read of split-brain %s: %v, want EIO", name, err)
+		}
+	}
+	out := c.MustGluster(0, "volume", "heal", "rv", "info", "split-brain")
+	for _, b := range bricks {
+		expect(t, out, "Brick "+b+"\n/f\n/g\nStatus: Connected\nNumber of entries in split-brain: 2")
+	}
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "info"), "/f - Is in split-brain")
+
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "split-brain", "bigger-file", "/f"), "Healed /f.")
+	expect(t, c.MustGluster(1, "volume", "heal", "rv", "split-brain", "source-brick", bricks[1], "/g"), "Healed /g.")
+	out, err := c.Gluster(0, "volume", "heal", "rv", "split-brain", "bigger-file", "/f")
+	if err == nil || !strings.Contains(out, "Healing /f failed: File not in split-brain.") {
+		t.Errorf("second resolution of /f: %v\n%s", err, out)
+	}
+	for _, b := range append([]string{whole}, brickDir(bricks[0]), brickDir(bricks[1])) {
+		expectEventually(t, filepath.Join(b, "f"), "written on side A, longer\n")
+		expectEventually(t, filepath.Join(b, "g"), "written on side B\n")
+	}
+	waitHealed(t, c, "rv", 2)
+}
+
+// expectFile, through a mount whose attribute cache may still hold the
+// split-brain verdict for a moment.
+func expectEventually(t *testing.T, p, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := os.ReadFile(p)
+		if err == nil && string(got) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestReplicatePartitionQuorumAuto splits a replica 3 volume (client
+// quorum auto, the default): the client that sees one brick cannot
+// write, the one that sees two can, and nothing ends in split-brain.
+func TestReplicatePartitionQuorumAuto(t *testing.T) {
+	c, bricks := replicaVolume(t, 3)
+	whole := c.Mount("rv", 0)
+	must(t, os.WriteFile(filepath.Join(whole, "f"), []byte("before the partition\n"), 0o644))
+
+	minority := partitionedMount(t, c, "rv", 0)
+	majority := partitionedMount(t, c, "rv", 1, 2)
+	if err := os.WriteFile(filepath.Join(minority, "f"), []byte("minority\n"), 0o644); err == nil {
+		t.Error("a client that sees one brick of three wrote without quorum")
+	}
+	if err := os.WriteFile(filepath.Join(minority, "new"), []byte("minority\n"), 0o644); err == nil {
+		t.Error("a client that sees one brick of three created a file without quorum")
+	}
+	must(t, os.WriteFile(filepath.Join(majority, "f"), []byte("majority\n"), 0o644))
+	c.Unmount(minority)
+	c.Unmount(majority)
+
+	out := c.MustGluster(0, "volume", "heal", "rv", "info", "split-brain")
+	if n := strings.Count(out, "Number of entries in split-brain: 0"); n != 3 {
+		t.Errorf("split-brain after a partition with quorum:\n%s", out)
+	}
+	waitHealed(t, c, "rv", 3)
+	expectEventually(t, filepath.Join(whole, "f"), "majority\n")
+	sameBricks(t, c, bricks)
+	if _, err := os.Stat(filepath.Join(brickDir(bricks[0]), "new")); err == nil {
+		t.Error("the minority's create reached its brick")
+	}
+}
