@@ -84,6 +84,9 @@ type target struct {
 	ping   time.Duration
 	frame  time.Duration // call timeout
 	window int           // socket buffer sizes, 0: the kernel's
+	// lastPort is the port the portmapper gave for the last connection
+	// made; a new target starts without one.
+	lastPort atomic.Int32
 	// noDirect drops O_DIRECT from opens (filter-O_DIRECT, what
 	// network.remote-dio asks for).
 	noDirect bool
@@ -221,10 +224,13 @@ func (c *Client) Reconfigure(opts map[string]string) error {
 	if err != nil {
 		return err
 	}
-	old := c.target.Swap(t)
+	old := c.target.Load()
 	if old.host == t.host && old.port == t.port && old.mgmt == t.mgmt && old.brick == t.brick && old.source.Equal(t.source) {
+		t.lastPort.Store(old.lastPort.Load())
+		c.target.Store(t)
 		return nil
 	}
+	c.target.Store(t)
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
@@ -338,7 +344,12 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 	if port == 0 {
 		var err error
 		if port, err = c.portmap(ctx, t); err != nil {
-			return nil, err
+			// With glusterd down on the brick's node the brick may still
+			// serve where it did: try the port it had.
+			if port = int(t.lastPort.Load()); port == 0 {
+				return nil, err
+			}
+			c.log.Debug("portmapper unavailable, trying the last known port", "port", port, "err", err)
 		}
 	}
 	d := net.Dialer{}
@@ -357,6 +368,9 @@ func (c *Client) connect() (*rpc.ClientConn, error) {
 	hello := c.hello
 	hello.Brick = t.brick
 	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, CallTimeout: t.frame, Pool: c.pool})
+	if err == nil && t.port == 0 {
+		t.lastPort.Store(int32(port))
+	}
 	if err != nil {
 		var he *rpc.HelloError
 		if errors.As(err, &he) {

@@ -466,7 +466,7 @@ func TestNoBrick(t *testing.T) {
 // Without remote-port the client asks glusterd's portmapper.
 func TestPortmap(t *testing.T) {
 	ln := listen(t, "127.0.0.1:0")
-	startBrick(t, &rec{}, nil, ln)
+	brick := startBrick(t, &rec{}, nil, ln)
 	brickPort := ln.Addr().(*net.TCPAddr).Port
 	asked := make(chan string, 10)
 	pm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -492,6 +492,18 @@ func TestPortmap(t *testing.T) {
 	}
 	if _, err := c.Stat(context.Background(), &locF); err != nil {
 		t.Fatal(err)
+	}
+
+	// With the portmapper gone, a restarted brick on its old port is
+	// found again.
+	pm.Close()
+	brick.Close()
+	if ev := waitEvent(t, events); ev != fop.ChildDown {
+		t.Fatalf("got %v", ev)
+	}
+	startBrick(t, &rec{}, nil, listen(t, ln.Addr().String()))
+	if ev := waitEvent(t, events); ev != fop.ChildUp {
+		t.Fatalf("got %v", ev)
 	}
 
 	_, events = newClient(t, "127.0.0.1:0", map[string]string{"remote-port": "", "remote-mgmt-port": mgmtPort, "remote-subvolume": "/nope"})
