@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -442,6 +443,13 @@ func (s *supervisor) portOf(path string) (int, bool) {
 	defer s.mu.Unlock()
 	p, ok := s.ports[filepath.Clean(path)]
 	return p, ok
+}
+
+// portmap returns a copy of the brick ports.
+func (s *supervisor) portmap() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.ports)
 }
 
 func (s *supervisor) signin(path string, port int) {

@@ -143,7 +143,7 @@ func serve(cfg Config, pidFile, level string, ready func()) error {
 		return fmt.Errorf("log level %q: %w", level, err)
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: lvl}))
-	g, err := New(cfg, log, logOut)
+	g, err := New(cfg, log)
 	if err != nil {
 		log.Error("glusterd failed to start", "err", err)
 		return err
@@ -156,6 +156,18 @@ func serve(cfg Config, pidFile, level string, ready func()) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for range usr1 {
+			if path, err := g.Statedump(); err != nil {
+				log.Error("statedump", "err", err)
+			} else {
+				log.Info("statedump written", "path", path)
+			}
+		}
+	}()
 	err = g.Serve(ctx, ready)
 	log.Info("glusterd stopped", "err", err, "at", time.Now().Format(time.RFC3339))
 	return err

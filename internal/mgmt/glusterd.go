@@ -10,6 +10,7 @@ package mgmt
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,7 +63,7 @@ type Glusterd struct {
 }
 
 // New prepares glusterd: its UUID, store and listeners, without serving.
-func New(cfg Config, log *slog.Logger, logOut *os.File) (*Glusterd, error) {
+func New(cfg Config, log *slog.Logger) (*Glusterd, error) {
 	if cfg.Port == 0 {
 		cfg.Port = api.DefaultPort
 	}
@@ -97,7 +98,7 @@ func New(cfg Config, log *slog.Logger, logOut *os.File) (*Glusterd, error) {
 		Bind:      raftBind,
 		Advertise: raftAdv,
 		Forward:   g.forward,
-		LogOutput: logOut,
+		LogOutput: &raftLog{log: log.With("component", "raft")},
 	}, true)
 	if err != nil {
 		g.ln.Close()
@@ -327,3 +328,21 @@ func (g *Glusterd) state(ctx context.Context) *store.State {
 
 // State returns this node's copy of the pool configuration.
 func (g *Glusterd) State() *store.State { return g.store.State() }
+
+// Statedump writes what this glusterd knows (identity, pool state, brick
+// ports) to RUNDIR/glusterdump.PID.dump.TIMESTAMP, as SIGUSR1 asks.
+func (g *Glusterd) Statedump() (string, error) {
+	dump := struct {
+		UUID     string         `json:"uuid"`
+		Hostname string         `json:"hostname"`
+		Leader   bool           `json:"leader"`
+		Ports    map[string]int `json:"ports"`
+		State    *store.State   `json:"state"`
+	}{g.uuid, g.hostname, g.store.IsLeader(), g.bricks.portmap(), g.store.State()}
+	b, err := json.MarshalIndent(dump, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("statedump: %w", err)
+	}
+	path := filepath.Join(g.cfg.RunDir, fmt.Sprintf("glusterdump.%d.dump.%d", os.Getpid(), time.Now().Unix()))
+	return path, writeFileAtomic(path, b)
+}

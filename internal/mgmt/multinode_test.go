@@ -234,6 +234,25 @@ func TestDaemonize(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(nd.dir, "lib", "glusterd.info")); err != nil {
 		t.Error(err)
 	}
+	// SIGUSR1: a state dump in the run directory.
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	syscall.Kill(pid, syscall.SIGUSR1)
+	eventually(t, "statedump", func() error {
+		dumps, _ := filepath.Glob(filepath.Join(nd.dir, "run", fmt.Sprintf("glusterdump.%d.dump.*", pid)))
+		if len(dumps) == 0 {
+			return fmt.Errorf("no dump")
+		}
+		d, err := os.ReadFile(dumps[0])
+		if err != nil || !strings.Contains(string(d), `"hostname": "127.0.0.2"`) {
+			return fmt.Errorf("%v: %s", err, d)
+		}
+		return nil
+	})
+
 	out, err = exec.Command(filepath.Join(p.bin, "glusterd"), p.args(nd)...).CombinedOutput()
 	if err == nil || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "address already in use") {
 		t.Errorf("second glusterd: %v\n%s", err, out)

@@ -58,7 +58,7 @@ func StartIn(t testing.TB, dir, ip string, port int, opts ...func(*mgmt.Config))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logOut.Close() })
-	g, err := mgmt.New(cfg, slog.New(slog.NewJSONHandler(logOut, nil)), logOut)
+	g, err := mgmt.New(cfg, slog.New(slog.NewJSONHandler(logOut, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
