@@ -54,6 +54,7 @@ type Glusterd struct {
 	bricks   *supervisor
 	peers    *heartbeat
 	heals    *healDaemons
+	rebal    *rebalancers
 	types    map[string]bool // layer types this build can construct
 	srv      *http.Server
 	ln       net.Listener
@@ -115,6 +116,7 @@ func New(cfg Config, log *slog.Logger) (*Glusterd, error) {
 	g.bricks = newSupervisor(g, bin)
 	g.peers = newHeartbeat(g)
 	g.heals = newHealDaemons(g)
+	g.rebal = newRebalancers(g)
 	g.srv = &http.Server{Handler: g.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return g, nil
 }
@@ -146,6 +148,7 @@ func (g *Glusterd) Serve(ctx context.Context, ready func()) error {
 	g.waitSettled(ctx)
 	go g.bricks.reconcileLoop(ctx)
 	go g.heals.follow(ctx)
+	go g.rebal.follow(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- g.srv.Serve(g.ln) }()
 	g.log.Info("glusterd serving", "address", g.ln.Addr().String(), "uuid", g.uuid, "hostname", g.hostname)

@@ -113,6 +113,7 @@ func (g *Glusterd) routes() http.Handler {
 		return g.bricks.status(req.Volume, req.Detail), nil
 	}))
 	g.healRoutes(m)
+	g.distributeRoutes(m)
 	return m
 }
 

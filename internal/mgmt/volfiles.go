@@ -3,6 +3,7 @@ package mgmt
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,8 +34,11 @@ func toVolgen(v *store.Volume) *volgen.Volume {
 	if gv.StripeCount == 1 {
 		gv.StripeCount = 0
 	}
-	for _, b := range v.Bricks {
+	for i, b := range v.Bricks {
 		gv.Bricks = append(gv.Bricks, volgen.Brick{Host: b.Host, Path: b.Path})
+		if slices.Contains(v.Decommissioned, b.Name()) {
+			gv.Decommissioned = append(gv.Decommissioned, i)
+		}
 	}
 	for _, o := range v.Options {
 		gv.Options[o.Key] = o.Value
