@@ -67,6 +67,12 @@ func LogFileFor(brick string) string {
 // Run serves the brick until ctx ends. ready, if set, is told the address
 // clients connect to once the brick accepts connections.
 func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, ready func(net.Addr)) error {
+	// Catch the signals first: a SIGHUP from glusterd while the brick
+	// starts must not kill it (its default action); it is applied once
+	// the brick serves.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	vf, err := readVolfile(cfg.Volfile)
 	if err != nil {
 		return err
@@ -109,9 +115,6 @@ func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if ready != nil {
 		ready(addr)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for {
 		select {
 		case <-ctx.Done():
