@@ -33,6 +33,10 @@ func (s *session) volumeCommands() *cobra.Command {
 		leaf("get", "Get the value of the all options or given option for volume <VOLNAME>", s.volumeGet),
 		leaf("reset", "reset all the reconfigured options", s.volumeReset),
 		leaf("heal", "self-heal commands on volume specified by <VOLNAME>", s.volumeHeal),
+		leaf("add-brick", "add brick to volume <VOLNAME>", s.volumeAddBrick),
+		leaf("remove-brick", "remove brick from volume <VOLNAME>", s.volumeRemoveBrick),
+		leaf("replace-brick", "replace-brick operations", s.volumeReplaceBrick),
+		leaf("rebalance", "rebalance operations", s.volumeRebalance),
 	)
 	return vol
 }
