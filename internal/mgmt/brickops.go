@@ -76,7 +76,7 @@ func (g *Glusterd) addBrick(ctx context.Context, req api.AddBrickRequest) error 
 		return err
 	}
 	if req.Replica != 0 && req.Replica != v.ReplicaCount {
-		return api.Errorf("Changing the replica count with add-brick is not supported yet")
+		return g.addReplica(ctx, v, req)
 	}
 	if g.rebalanceRunning(ctx, v) || (v.Rebalance != nil && v.Rebalance.Kind == store.RebalanceRemove && !v.Rebalance.Stopped) {
 		return api.Errorf("Volume %s has a rebalance or remove-brick in progress. Please retry after it completes, or stop it.", v.Name)
@@ -116,7 +116,7 @@ func (g *Glusterd) removeBrick(ctx context.Context, req api.RemoveBrickRequest) 
 		return resp, err
 	}
 	if req.Replica != 0 && req.Replica != v.ReplicaCount {
-		return resp, api.Errorf("Changing the replica count with remove-brick is not supported yet")
+		return resp, g.removeReplica(ctx, v, req)
 	}
 	var idx []int
 	for _, s := range req.Bricks {

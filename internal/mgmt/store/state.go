@@ -309,6 +309,8 @@ func (s *State) Apply(c *Command) error {
 		v.Version++
 	case OpSetBricks, OpSetRebalance:
 		return s.applyDistribute(c)
+	case OpSetReplica:
+		return s.applyReplica(c)
 	default:
 		return fmt.Errorf("unknown command %q", c.Op)
 	}
