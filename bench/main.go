@@ -36,7 +36,7 @@ type options struct {
 	oursMode string
 	glfsHost string
 	repeat   int
-	profile  bool
+	trace    string
 }
 
 func main() {
@@ -48,7 +48,7 @@ func main() {
 	flag.BoolVar(&o.install, "install", true, "apt-get install missing packages (glusterfs-server, glusterfs-client, fio, ...)")
 	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build ./cmd/... into WORK/bin)")
 	flag.IntVar(&o.repeat, "repeat", 0, "runs of the whole suite per system, interleaved; the table shows medians (default 3, 1 with --quick)")
-	flag.BoolVar(&o.profile, "profile", false, "record a perf profile of the client and brick processes during each workload (WORK/raw/SYSTEM-N/perf-*.txt)")
+	flag.StringVar(&o.trace, "trace", "", "diagnosis: trace the client and brick processes during each workload; perf (profiles in WORK/raw/SYSTEM-N/WORKLOAD.perf.data.txt) or strace (system calls per file operation, added to the report; slows everything down)")
 	flag.StringVar(&o.oursMode, "ours-mode", "auto", "how to set ours up: cli (glusterd + gluster volume create), manual (glusterfsd and glusterfs with volfiles written here, no glusterd), auto (cli if glusterd and gluster are built)")
 	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback, else 127.0.0.1)")
 	flag.Parse()
@@ -115,7 +115,7 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 	if o.quick {
 		sz = quickSizes()
 	}
-	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log, profile: o.profile}
+	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log, trace: o.trace}
 	var order []string
 	systems := map[string]system{}
 	for _, name := range []string{"local", "glusterfs", "ours"} {

@@ -146,7 +146,10 @@ func report(m machine, sz sizes, order []string, res map[string]outcome, notes [
 		}
 		b.WriteString("\n")
 	}
-	cpuTable(&b, order, header, res)
+	pairTable(&b, order, header, res, func(o outcome) map[string][2]float64 { return o.cpu }, "%.2f / %.2f",
+		"CPU seconds used by the client / brick processes during each workload (lower is better)")
+	pairTable(&b, order, header, res, func(o outcome) map[string][2]float64 { return o.calls }, "%.1f / %.1f",
+		"System calls per file operation (fio block, small file) made by the client / brick processes, counted with strace -c (lower is better; the throughput figures of a traced run are not comparable)")
 	if len(errs) > 0 {
 		b.WriteString("\nFailures:\n\n")
 		for i, e := range errs {
@@ -174,19 +177,20 @@ func num(v float64) string {
 	}
 }
 
-// cpuTable shows where each FUSE system spends CPU: seconds used by its
-// client and brick processes during each workload.
-func cpuTable(b *strings.Builder, order []string, header map[string]string, res map[string]outcome) {
+// pairTable shows a client / brick pair of figures per workload for the
+// systems that have them: where each FUSE system spends its effort.
+func pairTable(b *strings.Builder, order []string, header map[string]string, res map[string]outcome,
+	pairs func(outcome) map[string][2]float64, format, title string) {
 	var cols []string
 	for _, s := range order {
-		if len(res[s].cpu) > 0 {
+		if len(pairs(res[s])) > 0 {
 			cols = append(cols, s)
 		}
 	}
 	if len(cols) == 0 {
 		return
 	}
-	b.WriteString("\nCPU seconds used by the client / brick processes during each workload (lower is better):\n\n| workload |")
+	fmt.Fprintf(b, "\n%s:\n\n| workload |", title)
 	for _, s := range cols {
 		fmt.Fprintf(b, " %s |", header[s])
 	}
@@ -196,13 +200,18 @@ func cpuTable(b *strings.Builder, order []string, header map[string]string, res 
 	}
 	b.WriteString("\n")
 	for _, mt := range metrics() {
-		if _, ok := res[cols[0]].cpu[mt.key]; !ok {
+		have := false
+		for _, s := range cols {
+			_, ok := pairs(res[s])[mt.key]
+			have = have || ok
+		}
+		if !have {
 			continue
 		}
 		fmt.Fprintf(b, "| %s |", mt.key)
 		for _, s := range cols {
-			if c, ok := res[s].cpu[mt.key]; ok {
-				fmt.Fprintf(b, " %.2f / %.2f |", c[0], c[1])
+			if c, ok := pairs(res[s])[mt.key]; ok {
+				fmt.Fprintf(b, " "+format+" |", c[0], c[1])
 			} else {
 				b.WriteString(" – |")
 			}

@@ -46,16 +46,19 @@ func fullSizes() sizes {
 }
 func quickSizes() sizes { return sizes{seqMiB: 64, randMiB: 32, randSecs: 5, files: 400, threads: 4} }
 
-// outcome is what one system scored: a value or an error per metric key,
-// and the CPU seconds its client and brick processes used per workload.
+// outcome is what one system scored: a value or an error per metric key;
+// per workload, the CPU seconds its client and brick processes used and,
+// with --trace=strace, the system calls they made per file operation.
 type outcome struct {
-	vals map[string]float64
-	errs map[string]string
-	cpu  map[string][2]float64
+	vals  map[string]float64
+	errs  map[string]string
+	cpu   map[string][2]float64
+	calls map[string][2]float64
 }
 
 func newOutcome() outcome {
-	return outcome{vals: map[string]float64{}, errs: map[string]string{}, cpu: map[string][2]float64{}}
+	return outcome{vals: map[string]float64{}, errs: map[string]string{},
+		cpu: map[string][2]float64{}, calls: map[string][2]float64{}}
 }
 
 // median merges the outcomes of repeated runs: the median of each figure
@@ -80,14 +83,20 @@ func median(runs []outcome) outcome {
 			m.vals[mt.key] = pick(xs)
 			delete(m.errs, mt.key)
 		}
-		var cs, bs []float64
-		for _, r := range runs {
-			if c, ok := r.cpu[mt.key]; ok {
-				cs, bs = append(cs, c[0]), append(bs, c[1])
+		// The same for both per-workload client/brick pairs.
+		for _, pairs := range []func(outcome) map[string][2]float64{
+			func(o outcome) map[string][2]float64 { return o.cpu },
+			func(o outcome) map[string][2]float64 { return o.calls },
+		} {
+			var cs, bs []float64
+			for _, r := range runs {
+				if c, ok := pairs(r)[mt.key]; ok {
+					cs, bs = append(cs, c[0]), append(bs, c[1])
+				}
 			}
-		}
-		if len(cs) > 0 {
-			m.cpu[mt.key] = [2]float64{pick(cs), pick(bs)}
+			if len(cs) > 0 {
+				pairs(m)[mt.key] = [2]float64{pick(cs), pick(bs)}
+			}
 		}
 	}
 	return m
@@ -99,7 +108,7 @@ type suite struct {
 	smallfile string // path of the built bench/smallfile binary
 	raw       string // directory for raw fio/smallfile output
 	log       *slog.Logger
-	profile   bool // record perf profiles of the client and brick per workload
+	trace     string // "", "perf" or "strace": trace the client and brick per workload
 }
 
 func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
@@ -133,25 +142,26 @@ func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
 		return o
 	}
 	// steps run in order; a failed remount leaves nothing to measure on.
+	// Each returns its figures and the number of file operations it did.
 	steps := []struct {
 		keys    []string
 		recycle bool // remount + drop caches first
-		do      func() (map[string]float64, error)
+		do      func() (map[string]float64, float64, error)
 	}{
-		{[]string{"seqwrite"}, false, func() (map[string]float64, error) {
+		{[]string{"seqwrite"}, false, func() (map[string]float64, float64, error) {
 			r, err := s.fio(ctx, raw, sys.dir(), "seqwrite", "write", "1M", s.sz.seqMiB, 0, "--end_fsync=1")
-			return map[string]float64{"seqwrite": r.bw}, err
+			return map[string]float64{"seqwrite": r.bw}, r.ios, err
 		}},
-		{[]string{"seqread"}, true, func() (map[string]float64, error) {
+		{[]string{"seqread"}, true, func() (map[string]float64, float64, error) {
 			r, err := s.fio(ctx, raw, sys.dir(), "seqread", "read", "1M", s.sz.seqMiB, 0)
-			return map[string]float64{"seqread": r.bw}, err
+			return map[string]float64{"seqread": r.bw}, r.ios, err
 		}},
-		{[]string{"randread", "randread_lat"}, true, func() (map[string]float64, error) {
+		{[]string{"randread", "randread_lat"}, true, func() (map[string]float64, float64, error) {
 			r, err := s.fio(ctx, raw, sys.dir(), "randread", "randread", "4k", s.sz.randMiB, s.sz.randSecs)
 			if err == nil {
 				err = os.Remove(filepath.Join(sys.dir(), "fio.data"))
 			}
-			return map[string]float64{"randread": r.iops, "randread_lat": r.latUS}, err
+			return map[string]float64{"randread": r.iops, "randread_lat": r.latUS}, r.ios, err
 		}},
 		{[]string{"create"}, true, s.smallPhase(ctx, raw, sys.dir(), "create")},
 		{[]string{"stat"}, true, s.smallPhase(ctx, raw, sys.dir(), "stat")},
@@ -168,34 +178,38 @@ func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
 				break
 			}
 		}
-		log.Info("running", "workload", st.keys[0])
+		key := st.keys[0]
+		log.Info("running", "workload", key)
 		client, brick := sys.procs()
-		var perf *perfRecorder
-		if s.profile && len(client)+len(brick) > 0 {
+		var tr tracer
+		if s.trace != "" && len(client)+len(brick) > 0 {
 			var err error
-			if perf, err = startPerf(append(client, brick...), filepath.Join(raw, "perf-"+st.keys[0]+".data")); err != nil {
-				log.Warn("profile", "err", err)
+			if tr, err = startTrace(s.trace, client, brick, filepath.Join(raw, key)); err != nil {
+				log.Warn("trace", "err", err)
 			}
 		}
 		c0, b0 := cpuSeconds(client), cpuSeconds(brick)
-		vals, err := st.do()
+		vals, ops, err := st.do()
 		if len(client)+len(brick) > 0 {
-			o.cpu[st.keys[0]] = [2]float64{cpuSeconds(client) - c0, cpuSeconds(brick) - b0}
+			o.cpu[key] = [2]float64{cpuSeconds(client) - c0, cpuSeconds(brick) - b0}
 		}
-		if perf != nil {
-			if err := perf.stop(ctx); err != nil {
-				log.Warn("profile", "err", err)
+		if tr != nil {
+			calls, terr := tr.stop(ctx)
+			if terr != nil {
+				log.Warn("trace", "err", terr)
+			} else if err == nil && ops > 0 && calls != [2]float64{} {
+				o.calls[key] = [2]float64{calls[0] / ops, calls[1] / ops}
 			}
 		}
 		if err != nil {
-			log.Error("workload", "workload", st.keys[0], "err", err)
+			log.Error("workload", "workload", key, "err", err)
 			fail(err, st.keys...)
 			continue
 		}
 		for k, v := range vals {
 			o.vals[k] = v
 		}
-		log.Info("done", "workload", st.keys[0], "value", vals[st.keys[0]])
+		log.Info("done", "workload", key, "value", vals[key])
 	}
 	client, brick := sys.rss()
 	if client > 0 {
@@ -207,7 +221,7 @@ func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
 	return o
 }
 
-type fioResult struct{ bw, iops, latUS float64 }
+type fioResult struct{ bw, iops, latUS, ios float64 }
 
 // fio runs one fio job on DIR/fio.data (one file shared by the three jobs:
 // the write lays it out for the reads) and parses its JSON output.
@@ -251,39 +265,41 @@ func (s *suite) fio(ctx context.Context, raw, dir, job, rw, bs string, mib, secs
 	if d.IOBytes == 0 {
 		return fioResult{}, fmt.Errorf("fio %s: no I/O done", job)
 	}
-	return fioResult{bw: d.BwBytes / (1 << 20), iops: d.IOPS, latUS: d.Clat.Mean / 1000}, nil
+	return fioResult{bw: d.BwBytes / (1 << 20), iops: d.IOPS, latUS: d.Clat.Mean / 1000, ios: float64(d.TotalIOs)}, nil
 }
 
 type fioDir struct {
-	IOBytes int64   `json:"io_bytes"`
-	BwBytes float64 `json:"bw_bytes"`
-	IOPS    float64 `json:"iops"`
-	Clat    struct {
+	IOBytes  int64   `json:"io_bytes"`
+	BwBytes  float64 `json:"bw_bytes"`
+	IOPS     float64 `json:"iops"`
+	TotalIOs int64   `json:"total_ios"`
+	Clat     struct {
 		Mean float64 `json:"mean"`
 	} `json:"clat_ns"`
 }
 
 // smallPhase runs one phase of bench/smallfile in DIR/smallfile.
-func (s *suite) smallPhase(ctx context.Context, raw, dir, phase string) func() (map[string]float64, error) {
-	return func() (map[string]float64, error) {
+func (s *suite) smallPhase(ctx context.Context, raw, dir, phase string) func() (map[string]float64, float64, error) {
+	return func() (map[string]float64, float64, error) {
 		out, err := run(ctx, 10*time.Minute, s.smallfile, "-phase="+phase,
 			"-dir="+filepath.Join(dir, "smallfile"),
 			"-threads="+strconv.Itoa(s.sz.threads), "-files="+strconv.Itoa(s.sz.files))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := os.WriteFile(filepath.Join(raw, "smallfile-"+phase+".json"), []byte(out), 0o644); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		var r struct {
+			Files   float64 `json:"files"`
 			OpsPerS float64 `json:"ops_per_s"`
 		}
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
-			return nil, fmt.Errorf("smallfile %s: parse %q: %w", phase, tail(out, 200), err)
+			return nil, 0, fmt.Errorf("smallfile %s: parse %q: %w", phase, tail(out, 200), err)
 		}
 		if r.OpsPerS <= 0 {
-			return nil, errors.New("smallfile " + phase + ": no result")
+			return nil, 0, errors.New("smallfile " + phase + ": no result")
 		}
-		return map[string]float64{phase: r.OpsPerS}, nil
+		return map[string]float64{phase: r.OpsPerS}, r.Files, nil
 	}
 }
