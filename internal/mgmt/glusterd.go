@@ -332,16 +332,21 @@ func (g *Glusterd) state(ctx context.Context) *store.State {
 // State returns this node's copy of the pool configuration.
 func (g *Glusterd) State() *store.State { return g.store.State() }
 
-// Statedump writes what this glusterd knows (identity, pool state, brick
-// ports) to RUNDIR/glusterdump.PID.dump.TIMESTAMP, as SIGUSR1 asks.
+// Statedump writes what this glusterd knows (identity, raft membership,
+// pool state, brick ports) to RUNDIR/glusterdump.PID.dump.TIMESTAMP, as SIGUSR1 asks.
 func (g *Glusterd) Statedump() (string, error) {
+	servers, err := g.store.Servers()
+	if err != nil {
+		return "", fmt.Errorf("statedump: %w", err)
+	}
 	dump := struct {
-		UUID     string         `json:"uuid"`
-		Hostname string         `json:"hostname"`
-		Leader   bool           `json:"leader"`
-		Ports    map[string]int `json:"ports"`
-		State    *store.State   `json:"state"`
-	}{g.uuid, g.hostname, g.store.IsLeader(), g.bricks.portmap(), g.store.State()}
+		UUID     string          `json:"uuid"`
+		Hostname string          `json:"hostname"`
+		Leader   bool            `json:"leader"`
+		Servers  map[string]bool `json:"raftServers"` // UUID -> voter
+		Ports    map[string]int  `json:"ports"`
+		State    *store.State    `json:"state"`
+	}{g.uuid, g.hostname, g.store.IsLeader(), servers, g.bricks.portmap(), g.store.State()}
 	b, err := json.MarshalIndent(dump, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("statedump: %w", err)

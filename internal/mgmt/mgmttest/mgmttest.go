@@ -84,23 +84,27 @@ func StartIn(t testing.TB, dir, ip string, port int, opts ...func(*mgmt.Config))
 	return n
 }
 
-// FreePort returns a port that is free on ip together with the next one
-// (raft's).
-func FreePort(t testing.TB, ip string) int {
+// FreePort returns a port that is free, together with the next one
+// (raft's), on every given address.
+func FreePort(t testing.TB, ips ...string) int {
 	t.Helper()
+	free := func(ip string, p int) bool {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		return true
+	}
+next:
 	for p := 24300; p < 24400; p += 2 {
-		a, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
-		if err != nil {
-			continue
+		for _, ip := range ips {
+			if !free(ip, p) || !free(ip, p+1) {
+				continue next
+			}
 		}
-		b, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p+1)))
-		a.Close()
-		if err != nil {
-			continue
-		}
-		b.Close()
 		return p
 	}
-	t.Fatal(fmt.Errorf("no free port pair on %s", ip))
+	t.Fatal(fmt.Errorf("no free port pair on %v", ips))
 	return 0
 }
