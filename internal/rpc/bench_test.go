@@ -71,3 +71,21 @@ func BenchmarkRead128K(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStatSerial is one caller's round trip, nothing to batch with.
+func BenchmarkStatSerial(b *testing.B) {
+	addr, _ := startServer(b, &testHandler{serve: echo})
+	c, err := dialErr(addr, ClientOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.ReportAllocs()
+	req := Request{}
+	var resp Response
+	for b.Loop() {
+		if _, err := c.Call(context.Background(), ProcStat, &root, &req, nil, &resp, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
