@@ -4,6 +4,8 @@ import (
 	"context"
 	"io/fs"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -69,6 +71,9 @@ func (h *Healer) Info(ctx context.Context, splitBrainOnly bool) ([]BrickInfo, er
 		for i := range bi.Entries {
 			bi.Entries[i].Path = paths[bi.Entries[i].GFID]
 		}
+		// Index order is the file system's; sorted is easier to read and
+		// the same on every call.
+		slices.SortFunc(bi.Entries, func(a, b Entry) int { return strings.Compare(a.Name(), b.Name()) })
 		out = append(out, bi)
 	}
 	return out, nil
