@@ -21,6 +21,7 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fuse"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/graphswitch"
 	"github.com/gluster-go/gluster-go/internal/volfetch"
 	"github.com/gluster-go/gluster-go/internal/volfile"
 )
@@ -93,7 +94,10 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	// The FUSE bridge serves from a switch, so that add-brick and the
+	// like swap in a new graph without a remount.
+	sw := graphswitch.New(g, log)
+	defer sw.Close()
 	if err := g.Start(ctx); err != nil {
 		return err
 	}
@@ -102,7 +106,7 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	fo.Logger = log.With("component", "fuse")
 	mo := cfg.Mount
 	mo.FsName = fsName
-	srv, err := fuse.Mount(mnt, fuse.New(g.Top, fo), mo)
+	srv, err := fuse.Mount(mnt, fuse.New(sw, fo), mo)
 	if err != nil {
 		return err
 	}
@@ -127,7 +131,7 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	if fetcher != nil {
-		go volfetch.Follow(followCtx, fetcher, vf, g, log.With("component", "volfetch"))
+		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(reg, graph.Options{Logger: log}), log.With("component", "volfetch"))
 	}
 
 	select {

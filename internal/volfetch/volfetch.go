@@ -150,6 +150,16 @@ func (f *Fetcher) getFrom(ctx context.Context, server, wait string) (*Volfile, e
 // of structure (add-brick) needs a new graph and is logged. cur is the
 // version g was built from.
 func Follow(ctx context.Context, f *Fetcher, cur *Volfile, g *graph.Graph, log *slog.Logger) {
+	FollowRebuild(ctx, f, cur, g, nil, log)
+}
+
+// Rebuild serves a volfile whose structure changed with a new graph,
+// which it returns once that graph serves (see internal/graphswitch).
+type Rebuild func(ctx context.Context, next *Volfile) (*graph.Graph, error)
+
+// FollowRebuild is Follow that hands structural changes to rebuild (nil:
+// log them) and follows the graph it returns from then on.
+func FollowRebuild(ctx context.Context, f *Fetcher, cur *Volfile, g *graph.Graph, rebuild Rebuild, log *slog.Logger) {
 	backoff := time.Second
 	for ctx.Err() == nil {
 		next, err := f.Wait(ctx, cur.Version)
@@ -172,6 +182,19 @@ func Follow(ctx context.Context, f *Fetcher, cur *Volfile, g *graph.Graph, log *
 		}
 		log.Info("volfile changed", "volume", f.Volume, "version", next.Version, "server", next.Server)
 		switch err := g.Reconfigure(cur.File, next.File); {
+		case errors.Is(err, graph.ErrStructural) && rebuild != nil:
+			ng, rerr := rebuild(ctx, next)
+			if rerr != nil {
+				log.Error("volume graph changed but the new graph failed; still serving the old one", "volume", f.Volume, "version", next.Version, "err", rerr, "retry", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+					return
+				}
+				backoff = min(2*backoff, 30*time.Second)
+				continue
+			}
+			g = ng
 		case errors.Is(err, graph.ErrStructural):
 			log.Warn("volume graph changed; remount to use the new graph", "volume", f.Volume, "version", next.Version)
 		case err != nil:
