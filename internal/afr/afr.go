@@ -39,6 +39,7 @@ type AFR struct {
 	quorumCount  int
 	favorite     string // favorite-child-policy: none, size, mtime, ctime, majority
 	postOpDelay  time.Duration
+	eagerLock    bool
 	selfHealData bool
 	selfHealMeta bool
 	selfHealEnt  bool
@@ -49,9 +50,13 @@ type AFR struct {
 	wasUp    bool
 	childUp  []func(child int) // see OnChildUp
 
-	inodes  sync.Map // fop.GFID -> *inode
-	healing sync.Map // fop.GFID -> struct{}: heals in progress
+	inodes  sync.Map      // fop.GFID -> *inode
+	healing sync.Map      // fop.GFID -> struct{}: heals in progress
+	bgHeals chan struct{} // slots of background heals (background-self-heal-count)
 }
+
+// defaultBackgroundHeals is GlusterFS's cluster.background-self-heal-count.
+const defaultBackgroundHeals = 8
 
 // inode is what AFR knows of an object: which replicas are good to read.
 type inode struct {
@@ -73,7 +78,9 @@ var _ fop.Notifier = (*AFR)(nil)
 // quorum-type none|auto|fixed (auto by default for three or more
 // replicas), quorum-count N, favorite-child-policy
 // none|size|mtime|ctime|majority, post-op-delay-secs (default 1),
-// data-self-heal, metadata-self-heal, entry-self-heal (on).
+// eager-lock (on; off ends each write's transaction at once),
+// background-self-heal-count (8 heals at once), data-self-heal,
+// metadata-self-heal, entry-self-heal (on).
 func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) < 1 {
 		return nil, fmt.Errorf("%s needs at least one subvolume", Type)
@@ -86,6 +93,8 @@ func New(a *graph.Args) (fop.Layer, error) {
 		quorumType:   "none",
 		favorite:     "none",
 		postOpDelay:  time.Second,
+		eagerLock:    true,
+		bgHeals:      make(chan struct{}, defaultBackgroundHeals),
 		selfHealData: true,
 		selfHealMeta: true,
 		selfHealEnt:  true,
@@ -151,7 +160,15 @@ func (r *AFR) Reconfigure(opts map[string]string) error {
 		}
 		r.postOpDelay = time.Duration(n) * time.Second
 	}
-	for key, dst := range map[string]*bool{"data-self-heal": &r.selfHealData, "metadata-self-heal": &r.selfHealMeta, "entry-self-heal": &r.selfHealEnt} {
+	if v, ok := opts["background-self-heal-count"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("background-self-heal-count: %q is not a count", v)
+		}
+		// Heals holding a slot of the old channel give it back there.
+		r.bgHeals = make(chan struct{}, n)
+	}
+	for key, dst := range map[string]*bool{"eager-lock": &r.eagerLock, "data-self-heal": &r.selfHealData, "metadata-self-heal": &r.selfHealMeta, "entry-self-heal": &r.selfHealEnt} {
 		if v, ok := opts[key]; ok {
 			*dst = isOn(v)
 		}

@@ -152,7 +152,7 @@ func (r *AFR) begin(ctx context.Context, fd *fop.FD, st *fileFD) error {
 // armPostOp schedules the post-op after post-op-delay of quiet. Called
 // with st.mu held.
 func (r *AFR) armPostOp(fd *fop.FD, st *fileFD) {
-	if r.postOpDelay == 0 {
+	if r.postOpDelay == 0 || !r.eagerLock {
 		gen := st.gen
 		go r.endTxn(fd, st, gen)
 		return

@@ -16,13 +16,21 @@ const healTimeout = 10 * time.Minute
 // healBlock is the unit data heal compares by checksum and copies.
 const healBlock = 128 << 10
 
-// healLater heals g in the background unless a heal of it is running.
+// healLater heals g in the background unless a heal of it is running,
+// at most background-self-heal-count at once (0: none; the self-heal
+// daemon heals what is left).
 func (r *AFR) healLater(g fop.GFID) {
+	slots := r.bgHeals
+	if cap(slots) == 0 {
+		return
+	}
 	if _, busy := r.healing.LoadOrStore(g, struct{}{}); busy {
 		return
 	}
 	go func() {
 		defer r.healing.Delete(g)
+		slots <- struct{}{}
+		defer func() { <-slots }()
 		ctx, cancel := context.WithTimeout(context.Background(), healTimeout)
 		defer cancel()
 		if err := r.Heal(ctx, g); err != nil {

@@ -147,3 +147,26 @@ func TestHealFullCopiesWhatOnlyOneReplicaHas(t *testing.T) {
 		t.Fatalf("replica 1 holds %q", got)
 	}
 }
+
+func TestNoBackgroundHealsLeavesItToTheDaemon(t *testing.T) {
+	r, dirs := newSet(t, 2, map[string]string{"background-self-heal-count": "0"})
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "one", 0)
+	down(r, 1)
+	write(t, r, fd, "two", 0)
+	r.Release(bg, fd)
+	up(r, 1)
+	if _, _, err := r.Lookup(bg, &fop.Loc{Parent: fop.RootGFID, Name: "f"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitHealed(t, r)
+	if got := string(brickFile(t, dirs[1], "f")); got != "one" {
+		t.Fatalf("lookup healed with background-self-heal-count 0: %q", got)
+	}
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(brickFile(t, dirs[1], "f")); got != "two" {
+		t.Fatalf("Heal: %q", got)
+	}
+}
