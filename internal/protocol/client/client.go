@@ -224,21 +224,27 @@ func (c *Client) Reconfigure(opts map[string]string) error {
 	if err != nil {
 		return err
 	}
+	// Under mu, so that loop either sees the new target before it
+	// publishes a connection to the old one, or we see that connection.
+	c.mu.Lock()
 	old := c.target.Load()
-	if old.host == t.host && old.port == t.port && old.mgmt == t.mgmt && old.brick == t.brick && old.source.Equal(t.source) {
+	same := sameEndpoint(old, t)
+	if same {
 		t.lastPort.Store(old.lastPort.Load())
-		c.target.Store(t)
-		return nil
 	}
 	c.target.Store(t)
-	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
-	if conn != nil {
+	if !same && conn != nil {
 		c.log.Info("brick address changed, reconnecting", "host", t.host, "brick", t.brick)
 		conn.Close()
 	}
 	return nil
+}
+
+// sameEndpoint reports whether a and b lead to the same brick the same way.
+func sameEndpoint(a, b *target) bool {
+	return a.host == b.host && a.port == b.port && a.mgmt == b.mgmt && a.brick == b.brick && a.source.Equal(b.source)
 }
 
 // Start connects in the background; it does not wait for the brick.
@@ -276,7 +282,8 @@ func (c *Client) loop() {
 	defer close(c.loopEnd)
 	backoff := backoffFirst
 	for {
-		conn, err := c.connect()
+		t := c.target.Load()
+		conn, err := c.connect(t)
 		if err != nil {
 			c.log.Debug("connect failed", "err", err)
 			c.report(fop.ChildDown)
@@ -290,11 +297,16 @@ func (c *Client) loop() {
 		}
 		backoff = backoffFirst
 		c.mu.Lock()
+		if !sameEndpoint(t, c.target.Load()) {
+			// The brick moved while we connected (Reconfigure).
+			c.mu.Unlock()
+			conn.Close()
+			continue
+		}
 		c.conn = conn
 		c.gen++
 		close(c.upCh)
 		c.mu.Unlock()
-		t := c.target.Load()
 		c.log.Info("connected to brick", "host", t.host, "brick", t.brick)
 		c.report(fop.ChildUp)
 
@@ -328,9 +340,8 @@ func (c *Client) report(ev fop.Event) {
 	}
 }
 
-// connect dials the brick and shakes hands.
-func (c *Client) connect() (*rpc.ClientConn, error) {
-	t := c.target.Load()
+// connect dials the brick t names and shakes hands.
+func (c *Client) connect(t *target) (*rpc.ClientConn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
 	defer cancel()
 	go func() {
