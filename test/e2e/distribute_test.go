@@ -1,0 +1,439 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gluster-go/gluster-go/test/cluster"
+)
+
+// distPlacement is internal/dht/testdata/glusterfs-placement.json: where
+// Debian's GlusterFS put each file of a 3-brick distribute volume.
+type distPlacement struct {
+	Volumes []struct {
+		Name    string              `json:"name"`
+		Layouts map[string][]string `json:"layouts"`
+		Files   map[string]int      `json:"files"`
+	} `json:"volumes"`
+}
+
+// distVolume probes 3 nodes into a pool and creates and starts a
+// distribute volume with one brick on each of the given nodes.
+func distVolume(t *testing.T, vol string, nodes ...int) (*cluster.Cluster, []string) {
+	t.Helper()
+	c := cluster.New(t, 3)
+	for i := 1; i < 3; i++ {
+		expect(t, c.MustGluster(0, "peer", "probe", c.Node(i).Addr), "peer probe: success")
+	}
+	var bricks []string
+	for _, n := range nodes {
+		bricks = append(bricks, c.Brick(n, vol))
+	}
+	expect(t, c.MustGluster(0, append(append([]string{"volume", "create", vol}, bricks...), "force")...), "volume create: "+vol+": success")
+	expect(t, c.MustGluster(0, "volume", "start", vol), "volume start: "+vol+": success")
+	return c, bricks
+}
+
+func distBrickDir(brick string) string { return brick[strings.Index(brick, ":")+1:] }
+
+// TestDistributeHashVectors creates on our volume the files GlusterFS
+// placed (same volume name, so the same subvolume names, and bricks of
+// equal size) and checks that each lands on the same brick and that every
+// directory gets the same layout xattr.
+func TestDistributeHashVectors(t *testing.T) {
+	raw, err := os.ReadFile("../../internal/dht/testdata/glusterfs-placement.json")
+	must(t, err)
+	var p distPlacement
+	must(t, json.Unmarshal(raw, &p))
+	want := p.Volumes[0]
+	if want.Name != "hv" {
+		t.Fatalf("first recorded volume is %q, want hv (3 equal bricks)", want.Name)
+	}
+	c, bricks := distVolume(t, "hv", 0, 1, 2)
+	mp := c.Mount("hv", 0)
+	var dirs []string
+	for d := range want.Layouts {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	for _, d := range dirs {
+		if d != "/" {
+			must(t, os.MkdirAll(filepath.Join(mp, d), 0o755))
+		}
+	}
+	for f := range want.Files {
+		must(t, os.WriteFile(filepath.Join(mp, f), []byte(f), 0o644))
+	}
+	for f, b := range want.Files {
+		var on []int
+		for i, br := range bricks {
+			if st, err := os.Lstat(filepath.Join(distBrickDir(br), f)); err == nil && st.Mode()&os.ModeSticky == 0 {
+				on = append(on, i)
+			}
+		}
+		if len(on) != 1 || on[0] != b {
+			t.Errorf("%q: on bricks %v, GlusterFS put it on %d", f, on, b)
+		}
+	}
+	for _, d := range dirs {
+		for i, br := range bricks {
+			buf := make([]byte, 16)
+			n, err := unix.Lgetxattr(filepath.Join(distBrickDir(br), d), "trusted.glusterfs.dht", buf)
+			if err != nil {
+				t.Errorf("layout of %s on brick %d: %v", d, i, err)
+				continue
+			}
+			if got := hex.EncodeToString(buf[:n]); got != want.Layouts[d][i] {
+				t.Errorf("layout of %q on brick %d: %s, GlusterFS %s", d, i, got, want.Layouts[d][i])
+			}
+		}
+	}
+}
+
+// distWorkload writes and rewrites files under a mount and reads them back
+// while the volume changes shape, keeping what each file must hold.
+type distWorkload struct {
+	root string
+	mu   sync.Mutex
+	sums map[string]*distFile // by name
+
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	errMu    sync.Mutex
+	errs     []string
+	written  int
+	verified int
+}
+
+type distFile struct {
+	mu  sync.Mutex
+	sum [32]byte
+}
+
+func newDistWorkload(root string) *distWorkload {
+	return &distWorkload{root: root, sums: map[string]*distFile{}, stop: make(chan struct{})}
+}
+
+func (w *distWorkload) fail(format string, a ...any) {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	if len(w.errs) < 20 {
+		w.errs = append(w.errs, fmt.Sprintf(format, a...))
+	}
+}
+
+// write creates file name, or rewrites it, with fresh content.
+func (w *distWorkload) write(r *rand.Rand, name string) {
+	w.mu.Lock()
+	f, ok := w.sums[name]
+	if !ok {
+		f = &distFile{}
+		w.sums[name] = f
+	}
+	w.mu.Unlock()
+	data := make([]byte, 1+r.IntN(96<<10))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := os.WriteFile(filepath.Join(w.root, name), data, 0o644); err != nil {
+		w.fail("write %s: %v", name, err)
+		return
+	}
+	f.sum = sha256.Sum256(data)
+	w.mu.Lock()
+	w.written++
+	w.mu.Unlock()
+}
+
+// verify reads name and compares it with what was last written.
+func (w *distWorkload) verify(name string) {
+	w.mu.Lock()
+	f := w.sums[name]
+	w.mu.Unlock()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, err := os.ReadFile(filepath.Join(w.root, name))
+	switch {
+	case err != nil:
+		w.fail("read %s: %v", name, err)
+	case sha256.Sum256(data) != f.sum:
+		w.fail("%s: content differs from what was written (%d bytes)", name, len(data))
+	default:
+		w.mu.Lock()
+		w.verified++
+		w.mu.Unlock()
+	}
+}
+
+func (w *distWorkload) names() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for n := range w.sums {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// run starts a writer (new files, and rewrites of old ones) and a reader.
+func (w *distWorkload) run() {
+	w.wg.Add(2)
+	go func() {
+		defer w.wg.Done()
+		r := rand.New(rand.NewPCG(7, 7))
+		for k := 0; ; k++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			if names := w.names(); k%4 == 3 && len(names) > 0 {
+				w.write(r, names[r.IntN(len(names))])
+			} else {
+				w.write(r, fmt.Sprintf("live-%05d", k))
+			}
+		}
+	}()
+	go func() {
+		defer w.wg.Done()
+		r := rand.New(rand.NewPCG(9, 9))
+		for {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			if names := w.names(); len(names) > 0 {
+				w.verify(names[r.IntN(len(names))])
+			}
+		}
+	}()
+}
+
+func (w *distWorkload) halt(t *testing.T) {
+	close(w.stop)
+	w.wg.Wait()
+	t.Logf("workload: %d writes, %d verified reads", w.written, w.verified)
+	for _, e := range w.errs {
+		t.Error(e)
+	}
+}
+
+// check verifies the end state: the listing names every file once, each
+// reads back as last written, and each sits as data on exactly one of
+// bricks (and on none of gone).
+func (w *distWorkload) check(t *testing.T, dir string, bricks, gone []string) {
+	t.Helper()
+	ents, err := os.ReadDir(w.root)
+	must(t, err)
+	var listed []string
+	for _, e := range ents {
+		listed = append(listed, e.Name())
+	}
+	names := w.names()
+	if !slices.Equal(listed, names) {
+		t.Errorf("listing has %d names, %d files were written (lost or duplicated entries)", len(listed), len(names))
+	}
+	for _, n := range names {
+		w.verify(n)
+		on := 0
+		for _, b := range bricks {
+			if st, err := os.Lstat(filepath.Join(distBrickDir(b), dir, n)); err == nil && st.Mode()&os.ModeSticky == 0 {
+				on++
+			}
+		}
+		if on != 1 {
+			t.Errorf("%s: data on %d bricks", n, on)
+		}
+		for _, b := range gone {
+			if st, err := os.Lstat(filepath.Join(distBrickDir(b), dir, n)); err == nil && st.Size() > 0 {
+				t.Errorf("%s still has data on removed brick %s", n, b)
+			}
+		}
+	}
+	for _, e := range w.errs {
+		t.Error(e)
+	}
+}
+
+var distStatusRow = regexp.MustCompile(`^\s*(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+?)\s+(\d+):(\d\d):(\d\d)\s*$`)
+
+// distRow is one node's line of a rebalance status table.
+type distRow struct {
+	node                     string
+	files, scanned, failures int
+	status                   string
+}
+
+func distStatus(out string) []distRow {
+	var rows []distRow
+	for _, l := range strings.Split(out, "\n") {
+		m := distStatusRow.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		files, _ := strconv.Atoi(m[2])
+		scanned, _ := strconv.Atoi(m[4])
+		failures, _ := strconv.Atoi(m[5])
+		rows = append(rows, distRow{node: m[1], files: files, scanned: scanned, failures: failures, status: m[7]})
+	}
+	return rows
+}
+
+// distWait polls a status command until every node reports completed and
+// returns the last table's rows. The limit is a hang guard.
+func distWait(t *testing.T, c *cluster.Cluster, args ...string) []distRow {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		out, err := c.Gluster(0, args...)
+		rows := distStatus(out)
+		done := err == nil && len(rows) > 0
+		for _, r := range rows {
+			if r.status == "failed" {
+				t.Fatalf("%s failed on %s:\n%s", strings.Join(args, " "), r.node, out)
+			}
+			done = done && r.status == "completed"
+		}
+		if done {
+			return rows
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not complete:\n%s", strings.Join(args, " "), out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func distTotal(rows []distRow) (files, failures int) {
+	for _, r := range rows {
+		files += r.files
+		failures += r.failures
+	}
+	return files, failures
+}
+
+// TestDistributeGrowAndShrinkUnderLoad runs a writer and a reader on a
+// mount while a brick is added and the volume rebalanced, then while a
+// brick is removed: no file is lost or duplicated and every read matches
+// what was written.
+func TestDistributeGrowAndShrinkUnderLoad(t *testing.T) {
+	c, bricks := distVolume(t, "dv", 0, 1)
+	mp := c.Mount("dv", 0)
+	root := filepath.Join(mp, "load")
+	must(t, os.Mkdir(root, 0o755))
+	w := newDistWorkload(root)
+	r := rand.New(rand.NewPCG(1, 1))
+	for i := range 300 {
+		w.write(r, fmt.Sprintf("pre-%04d", i))
+	}
+	w.run()
+	stopped := false
+	defer func() {
+		if !stopped {
+			w.halt(t)
+		}
+	}()
+
+	nb := c.Brick(2, "dv")
+	expect(t, c.MustGluster(0, "volume", "add-brick", "dv", nb), "volume add-brick: success")
+	bricks = append(bricks, nb)
+	expect(t, c.MustGluster(0, "volume", "rebalance", "dv", "start"), "volume rebalance: dv: success: Rebalance on dv has been started successfully.", "ID: ")
+	rows := distWait(t, c, "volume", "rebalance", "dv", "status")
+	if files, failures := distTotal(rows); files == 0 || failures != 0 {
+		t.Errorf("rebalance moved %d files with %d failures", files, failures)
+	}
+
+	gone := bricks[0]
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "dv", gone, "start"), "volume remove-brick start: success", "ID: ")
+	if out, err := c.Gluster(0, "volume", "remove-brick", "dv", gone, "commit"); err == nil {
+		// Allowed only if the migration already finished.
+		if rows := distStatus(c.MustGluster(0, "volume", "remove-brick", "dv", gone, "status")); len(rows) == 0 || rows[0].status != "completed" {
+			t.Fatalf("commit accepted before the migration completed:\n%s", out)
+		}
+	} else {
+		distWait(t, c, "volume", "remove-brick", "dv", gone, "status")
+		expect(t, c.MustGluster(0, "volume", "remove-brick", "dv", gone, "commit"), "volume remove-brick commit: success")
+	}
+	bricks = bricks[1:]
+	// A little more load on the new shape before stopping.
+	time.Sleep(2 * time.Second)
+	w.halt(t)
+	stopped = true
+	expect(t, c.MustGluster(0, "volume", "info", "dv"), "Number of Bricks: 2", "Brick1: "+bricks[0], "Brick2: "+bricks[1])
+	w.check(t, "load", bricks, []string{gone})
+}
+
+// TestDistributeRebalanceSurvivesBrickKill kills -9 a brick while a
+// rebalance moves files, restarts it, and the rebalance completes with
+// every file intact.
+func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
+	c, bricks := distVolume(t, "kv", 0, 1)
+	mp := c.Mount("kv", 0)
+	root := filepath.Join(mp, "data")
+	must(t, os.Mkdir(root, 0o755))
+	w := newDistWorkload(root)
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range 1500 {
+		w.write(r, fmt.Sprintf("f-%05d", i))
+	}
+	nb := c.Brick(2, "kv")
+	expect(t, c.MustGluster(0, "volume", "add-brick", "kv", nb), "volume add-brick: success")
+	bricks = append(bricks, nb)
+	expect(t, c.MustGluster(0, "volume", "rebalance", "kv", "start"), "has been started successfully")
+	// Kill the first brick as soon as files are moving.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		rows := distStatus(c.MustGluster(0, "volume", "rebalance", "kv", "status"))
+		files, _ := distTotal(rows)
+		if files > 0 {
+			if rows[0].status != "in progress" {
+				t.Skipf("rebalance finished before the brick could be killed: %+v", rows)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rebalance moved nothing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.KillBrick("kv", bricks[0])
+	time.Sleep(time.Second)
+	expect(t, c.MustGluster(0, "volume", "start", "kv", "force"), "volume start: kv: success")
+	rows := distWait(t, c, "volume", "rebalance", "kv", "status")
+	if files, failures := distTotal(rows); files == 0 || failures != 0 {
+		t.Errorf("rebalance moved %d files with %d failures", files, failures)
+	}
+	w.check(t, "data", bricks, nil)
+	var buf bytes.Buffer
+	for _, b := range bricks {
+		n := 0
+		ents, _ := os.ReadDir(filepath.Join(distBrickDir(b), "data"))
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), ".") {
+				n++
+			}
+		}
+		fmt.Fprintf(&buf, "%s: %d entries; ", path.Base(path.Dir(distBrickDir(b))), n)
+	}
+	t.Log(buf.String())
+}
