@@ -321,7 +321,7 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 	}
 	cl := c.calls.Get().(*call)
 	buf := c.pool.Get(HeaderSize)
-	cl.enc.b = *buf
+	cl.enc = encoder{b: *buf}
 	err = appendRequest(&cl.enc, p, caller, req)
 	*buf, cl.enc.b = cl.enc.b, nil
 	if err == nil && len(*buf)-HeaderSize > MaxMessage {

@@ -3,12 +3,24 @@ package rpc
 import (
 	"encoding/binary"
 	"fmt"
+	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// encoder appends little-endian values to a buffer.
-type encoder struct{ b []byte }
+// encoder appends little-endian values to a buffer. It refuses what the
+// peer's decoder would refuse (err), so that an over-limit value fails its
+// own call instead of breaking the connection.
+type encoder struct {
+	b   []byte
+	err error
+}
+
+func (e *encoder) tooBig(what string, n, max int, errno syscall.Errno) {
+	if e.err == nil {
+		e.err = fmt.Errorf("encode %s: %d exceeds limit %d: %w", what, n, max, errno)
+	}
+}
 
 func (e *encoder) u8(v uint8)   { e.b = append(e.b, v) }
 func (e *encoder) u16(v uint16) { e.b = binary.LittleEndian.AppendUint16(e.b, v) }
@@ -24,12 +36,19 @@ func (e *encoder) bool(v bool) {
 	}
 }
 
+// str encodes a name, path or other string (at most MaxName bytes).
 func (e *encoder) str(s string) {
+	if len(s) > MaxName {
+		e.tooBig("string", len(s), MaxName, syscall.ENAMETOOLONG)
+	}
 	e.u32(uint32(len(s)))
 	e.b = append(e.b, s...)
 }
 
-func (e *encoder) bytes(v []byte) {
+func (e *encoder) bytes(v []byte, max int) {
+	if len(v) > max {
+		e.tooBig("value", len(v), max, syscall.E2BIG)
+	}
 	e.u32(uint32(len(v)))
 	e.b = append(e.b, v...)
 }
@@ -66,10 +85,13 @@ func (e *encoder) loc(l *fop.Loc) {
 }
 
 func (e *encoder) dict(d fop.Dict) {
+	if len(d) > MaxDictEntries {
+		e.tooBig("dict", len(d), MaxDictEntries, syscall.E2BIG)
+	}
 	e.u32(uint32(len(d)))
 	for k, v := range d {
 		e.str(k)
-		e.bytes(v)
+		e.bytes(v, MaxXattrValue)
 	}
 }
 
@@ -109,6 +131,9 @@ const (
 )
 
 func (e *encoder) entries(es []fop.DirEntry) {
+	if len(es) > MaxDirEntries {
+		e.tooBig("dir entries", len(es), MaxDirEntries, syscall.E2BIG)
+	}
 	e.u32(uint32(len(es)))
 	for i := range es {
 		d := &es[i]
@@ -157,6 +182,9 @@ func entriesFitting(es []fop.DirEntry, budget int) int {
 }
 
 func (e *encoder) caller(c *fop.Caller) {
+	if len(c.Groups) > MaxGroups {
+		e.tooBig("groups", len(c.Groups), MaxGroups, syscall.E2BIG)
+	}
 	e.u32(c.UID)
 	e.u32(c.GID)
 	e.u32(c.PID)

@@ -154,7 +154,7 @@ func TestLimits(t *testing.T) {
 	e = encoder{}
 	e.u32(1)
 	e.str("k")
-	e.bytes(make([]byte, MaxXattrValue+1))
+	e.bytes(make([]byte, MaxXattrValue+1), MaxXattrValue+1)
 	if err := parseResponse(e.b, ProcGetxattr, &resp); !errors.Is(err, ErrMalformed) {
 		t.Errorf("over-long xattr value: %v", err)
 	}

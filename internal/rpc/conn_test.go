@@ -481,3 +481,29 @@ func TestCallTimeout(t *testing.T) {
 		t.Fatalf("connection ended after a call timed out: %v", err)
 	}
 }
+
+// Values beyond the wire limits fail their own call, on either side, and
+// the connection goes on.
+func TestOverLimitValues(t *testing.T) {
+	addr, _ := startServer(t, &testHandler{serve: func(ctx context.Context, c *ServerCall) error {
+		if c.Req.Loc.Name == "big-reply" {
+			c.Resp.Dict = fop.Dict{"user.big": make([]byte, MaxXattrValue+1)}
+		}
+		return echo(ctx, c)
+	}})
+	c := dial(t, addr, ClientOptions{})
+	long := Request{Loc: fop.Loc{Name: strings.Repeat("n", MaxName+1)}}
+	if _, err := c.Call(context.Background(), ProcLookup, &root, &long, nil, &Response{}, nil); !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("over-long name: %v", err)
+	}
+	big := Request{Dict: fop.Dict{"user.big": make([]byte, MaxXattrValue+1)}}
+	if _, err := c.Call(context.Background(), ProcSetxattr, &root, &big, nil, &Response{}, nil); !errors.Is(err, syscall.E2BIG) {
+		t.Fatalf("over-long xattr value: %v", err)
+	}
+	if _, err := c.Call(context.Background(), ProcGetxattr, &root, &Request{Loc: fop.Loc{Name: "big-reply"}}, nil, &Response{}, nil); !errors.Is(err, syscall.E2BIG) {
+		t.Fatalf("over-long reply: %v", err)
+	}
+	if _, err := stat(c, context.Background(), "fine"); err != nil {
+		t.Fatalf("connection after refused values: %v", err)
+	}
+}

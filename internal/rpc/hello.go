@@ -15,7 +15,7 @@ type Hello struct {
 }
 
 func appendHello(b []byte, h *Hello) []byte {
-	e := encoder{b}
+	e := encoder{b: b}
 	e.u32(h.Version)
 	e.str(h.Volume)
 	e.str(h.Brick)

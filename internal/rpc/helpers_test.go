@@ -5,7 +5,7 @@ import "github.com/gluster-go/gluster-go/internal/fop"
 // Byte-slice forms of the codecs, for tests.
 
 func encodeRequest(b []byte, p Proc, c *fop.Caller, r *Request) ([]byte, error) {
-	e := encoder{b}
+	e := encoder{b: b}
 	err := appendRequest(&e, p, c, r)
 	return e.b, err
 }
@@ -15,7 +15,7 @@ func parseRequest(b []byte, p Proc, c *fop.Caller, r *Request) error {
 }
 
 func encodeResponse(b []byte, p Proc, r *Response) ([]byte, error) {
-	e := encoder{b}
+	e := encoder{b: b}
 	err := appendResponse(&e, p, r)
 	return e.b, err
 }

@@ -362,7 +362,7 @@ func (e *encoder) wU64(p *uint64)             { e.u64(*p) }
 func (e *encoder) wI64(p *int64)              { e.i64(*p) }
 func (e *encoder) wBool(p *bool)              { e.bool(*p) }
 func (e *encoder) wStr(p *string, _ int)      { e.str(*p) }
-func (e *encoder) wBytes(p *[]byte, _ int)    { e.bytes(*p) }
+func (e *encoder) wBytes(p *[]byte, max int)  { e.bytes(*p, max) }
 func (e *encoder) wGFID(p *fop.GFID)          { e.gfid(*p) }
 func (e *encoder) wLoc(p *fop.Loc)            { e.loc(p) }
 func (e *encoder) wDict(p *fop.Dict)          { e.dict(*p) }
@@ -395,7 +395,10 @@ func (d *decoder) wEntries(p *[]fop.DirEntry) { *p = d.entries() }
 // passed as a walker escapes: each call's own is reused instead.
 func appendRequest(e *encoder, p Proc, c *fop.Caller, r *Request) error {
 	e.caller(c)
-	return walkRequest(e, p, r)
+	if err := walkRequest(e, p, r); err != nil {
+		return err
+	}
+	return e.err
 }
 
 // decodeRequest is appendRequest's inverse, reading d.b. It does not set
@@ -412,7 +415,10 @@ func decodeRequest(d *decoder, p Proc, c *fop.Caller, r *Request) error {
 }
 
 func appendResponse(e *encoder, p Proc, r *Response) error {
-	return walkResponse(e, p, r)
+	if err := walkResponse(e, p, r); err != nil {
+		return err
+	}
+	return e.err
 }
 
 func decodeResponse(d *decoder, p Proc, r *Response) error {

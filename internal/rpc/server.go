@@ -430,7 +430,7 @@ func (c *serverConn) reply(call *ServerCall, err error) {
 		call.Resp.Entries = call.Resp.Entries[:entriesFitting(call.Resp.Entries, MaxMessage)]
 	}
 	if err == nil {
-		call.enc.b = *b
+		call.enc = encoder{b: *b}
 		err = appendResponse(&call.enc, call.Proc, &call.Resp)
 		*b = call.enc.b
 		if err == nil && len(*b)-HeaderSize > MaxMessage {
