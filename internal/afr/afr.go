@@ -36,6 +36,7 @@ type AFR struct {
 	log      *slog.Logger
 
 	quorumType   string // none, auto, fixed
+	arbiter      int    // the arbiter replica, or -1
 	quorumCount  int
 	favorite     string // favorite-child-policy: none, size, mtime, ctime, majority
 	postOpDelay  time.Duration
@@ -77,7 +78,8 @@ var _ fop.Notifier = (*AFR)(nil)
 // New builds a replicate layer. Options (GlusterFS's names):
 // quorum-type none|auto|fixed (auto by default for three or more
 // replicas), quorum-count N, favorite-child-policy
-// none|size|mtime|ctime|majority, post-op-delay-secs (default 1),
+// none|size|mtime|ctime|majority, arbiter-count 0|1 (the last of three
+// replicas holds no data), post-op-delay-secs (default 1),
 // eager-lock (on; off ends each write's transaction at once),
 // background-self-heal-count (8 heals at once), data-self-heal,
 // metadata-self-heal, entry-self-heal (on).
@@ -100,6 +102,17 @@ func New(a *graph.Args) (fop.Layer, error) {
 		selfHealEnt:  true,
 		up:           make([]bool, len(a.Children)),
 		reported:     make([]bool, len(a.Children)),
+		arbiter:      -1,
+	}
+	switch a.Options["arbiter-count"] {
+	case "", "0":
+	case "1":
+		if len(a.Children) != 3 {
+			return nil, fmt.Errorf("arbiter-count 1 needs 3 replicas, not %d", len(a.Children))
+		}
+		r.arbiter = len(a.Children) - 1
+	default:
+		return nil, fmt.Errorf("arbiter-count: %q is not 0 or 1", a.Options["arbiter-count"])
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -267,7 +280,7 @@ func (r *AFR) readChild(g fop.GFID, meta bool) int {
 	}
 	var cands []int
 	for i := range r.children {
-		if up[i] && (ok == nil || ok[i]) {
+		if up[i] && (ok == nil || ok[i]) && (meta || in.dir || !r.isArbiter(i)) {
 			cands = append(cands, i)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gluster-go/gluster-go/internal/arbiter"
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/index"
@@ -29,7 +30,13 @@ func newSet(t *testing.T, n int, opts map[string]string) (*AFR, []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ix, err := index.New(&graph.Args{Children: []fop.Layer{locks.NewLayer(p)}, Options: map[string]string{"index-base": index.Base(dir)}})
+		var store fop.Layer = p
+		if opts["arbiter-count"] == "1" && i == n-1 {
+			if store, err = arbiter.New(&graph.Args{Children: []fop.Layer{p}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ix, err := index.New(&graph.Args{Children: []fop.Layer{locks.NewLayer(store)}, Options: map[string]string{"index-base": index.Base(dir)}})
 		if err != nil {
 			t.Fatal(err)
 		}

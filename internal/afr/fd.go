@@ -133,7 +133,7 @@ func (r *AFR) begin(ctx context.Context, fd *fop.FD, st *fileFD) error {
 	spec := lockSpec{inode: target, domain: r.dataDomain()}
 	locked := r.lock(ictx, spec, up)
 	marked := r.preOp(ictx, dataTxn, []*fop.Loc{target}, locked)
-	if !r.quorum(marked) {
+	if !r.quorum(marked) || !r.hasData(marked) {
 		r.postOp(ictx, dataTxn, []*fop.Loc{target}, marked, nil)
 		r.unlock(ictx, spec, locked)
 		return syscall.ENOTCONN

@@ -43,7 +43,7 @@ func (r *AFR) nextReadable(g fop.GFID, meta bool, tried []bool) int {
 		ok = in.metaOK
 	}
 	for i := range r.children {
-		if up[i] && !tried[i] && (ok == nil || ok[i]) {
+		if up[i] && !tried[i] && (ok == nil || ok[i]) && (meta || in.dir || !r.isArbiter(i)) {
 			return i
 		}
 	}

@@ -159,14 +159,18 @@ func (r *AFR) lookupAll(ctx context.Context, loc *fop.Loc, set []bool) ([]fop.At
 // In split-brain the source is force if it answered, else the
 // favorite-child-policy's pick.
 func (r *AFR) choose(mx *matrix, t txnType, attrs []fop.Attr, ok []bool, force int) (int, []bool, error) {
-	srcs := mx.sources(t)
-	if count(srcs) == 0 && force >= 0 && ok[force] {
+	srcs := r.sourcesFor(mx, t)
+	if count(srcs) == 0 && force >= 0 && ok[force] && !(t == dataTxn && r.isArbiter(force)) {
 		r.log.Info("split-brain resolved from the CLI", "type", t.String(), "source", force)
 		srcs = make([]bool, len(ok))
 		srcs[force] = true
 	}
 	if count(srcs) == 0 {
-		fav := r.favoriteChild(attrs, ok)
+		cands := ok
+		if t == dataTxn {
+			cands = r.dataSet(ok)
+		}
+		fav := r.favoriteChild(attrs, cands)
 		if fav < 0 {
 			return -1, nil, errSplitBrain
 		}
@@ -301,6 +305,9 @@ func (r *AFR) healData(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fo
 	defer r.children[src].Release(ctx, sfd)
 	buf := make([]byte, healBlock)
 	errs := r.each(sinks, func(i int, c fop.Layer) error {
+		if r.isArbiter(i) {
+			return nil // it keeps no data: its changelog is reset below
+		}
 		dfd := fop.NewFD(loc.GFID, syscall.O_RDWR)
 		if err := c.Open(ctx, loc, syscall.O_RDWR, dfd); err != nil {
 			return err

@@ -3,6 +3,7 @@ package afr
 import (
 	"context"
 	"errors"
+	"slices"
 	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -29,6 +30,7 @@ var (
 	ErrBrickNotUp      = errors.New("Brick is not up")
 	ErrNotAllUp        = errors.New("Failed to obtain replies from all bricks of the replica (are they up?). Cannot resolve split-brain.")
 	ErrDirBiggerFile   = errors.New("'bigger-file' not a valid option for directories")
+	ErrArbiterSource   = errors.New("The arbiter brick holds no data: choose a data brick as the source")
 )
 
 // State is what the changelog says of one object across the replicas
@@ -53,19 +55,19 @@ func (r *AFR) Inspect(ctx context.Context, g fop.GFID) (State, error) {
 	}
 	mx := r.readMatrix(xs, ok)
 	st := State{Dir: attrs[firstTrue(ok)].IsDir(), Pending: mx.anyPending()}
-	st.SplitBrain = splitTypes(mx, st.Dir)
+	st.SplitBrain = r.splitTypes(mx, st.Dir)
 	return st, nil
 }
 
 // splitTypes lists the types that need heal and have no source.
-func splitTypes(mx *matrix, dir bool) []string {
+func (r *AFR) splitTypes(mx *matrix, dir bool) []string {
 	var out []string
 	ts := []txnType{dataTxn, metadataTxn}
 	if dir {
 		ts = []txnType{metadataTxn, entryTxn}
 	}
 	for _, t := range ts {
-		if mx.needsHeal(t) && count(mx.sources(t)) == 0 {
+		if mx.needsHeal(t) && count(r.sourcesFor(mx, t)) == 0 {
 			out = append(out, t.String())
 		}
 	}
@@ -93,7 +95,7 @@ func (r *AFR) Resolve(ctx context.Context, g fop.GFID, policy Policy, source int
 	}
 	mx := r.readMatrix(xs, ok)
 	dir := attrs[0].IsDir()
-	split := splitTypes(mx, dir)
+	split := r.splitTypes(mx, dir)
 	if len(split) == 0 {
 		return -1, ErrNotSplitBrain
 	}
@@ -102,6 +104,9 @@ func (r *AFR) Resolve(ctx context.Context, g fop.GFID, policy Policy, source int
 		if source < 0 || source >= len(r.children) {
 			return -1, errors.New("Invalid brick name")
 		}
+		if r.isArbiter(source) && slices.Contains(split, dataTxn.String()) {
+			return -1, ErrArbiterSource
+		}
 	case BiggerFile, LatestMtime:
 		if dir && policy == BiggerFile {
 			return -1, ErrDirBiggerFile
@@ -109,7 +114,11 @@ func (r *AFR) Resolve(ctx context.Context, g fop.GFID, policy Policy, source int
 		if len(split) == 1 && split[0] == metadataTxn.String() {
 			return -1, ErrMetadataNeedsSB
 		}
-		if source = pickUnique(attrs, policy); source < 0 {
+		data := attrs
+		if r.arbiter >= 0 {
+			data = attrs[:r.arbiter] // the arbiter is last and has no data
+		}
+		if source = pickUnique(data, policy); source < 0 {
 			if policy == BiggerFile {
 				return -1, ErrNoBiggerFile
 			}

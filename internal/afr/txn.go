@@ -179,7 +179,7 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 		return nil, -1, syscall.ENOTCONN
 	}
 	marked := r.preOp(ictx, t, targets, locked)
-	if !r.quorum(marked) {
+	if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
 		r.postOp(ictx, t, targets, marked, nil)
 		return nil, -1, syscall.ENOTCONN
 	}
@@ -194,8 +194,9 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 			}
 		}
 	}
-	if first < 0 {
-		// Nothing changed anywhere: report the error, accuse nobody.
+	if first < 0 || (t == dataTxn && !r.hasData(good)) {
+		// Nothing changed anywhere (or only the arbiter's bookkeeping):
+		// report the error, accuse nobody.
 		r.postOp(ictx, t, targets, marked, nil)
 		return errs, -1, pickErr(errs, marked)
 	}

@@ -5,6 +5,7 @@ package layers
 
 import (
 	"github.com/gluster-go/gluster-go/internal/afr"
+	"github.com/gluster-go/gluster-go/internal/arbiter"
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/index"
@@ -27,5 +28,6 @@ func Registry() graph.Registry {
 		locks.Type:       locks.New,
 		iostats.Type:     iostats.New,
 		index.Type:       index.New,
+		arbiter.Type:     arbiter.New,
 	}
 }

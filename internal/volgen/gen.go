@@ -24,6 +24,7 @@ const (
 	typeLocks     = "features/locks"
 	typeChangelog = "features/changelog"
 	typeIndex     = "features/index"
+	typeArbiter   = "features/arbiter"
 	typeMarker    = "features/marker"
 	typeIOThreads = "performance/io-threads"
 )
@@ -63,6 +64,10 @@ func clientStack() []optional {
 // bottom up.
 func brickStack() []optional {
 	return []optional{
+		// The last brick of each set of an arbiter volume keeps no data.
+		{typ: typeArbiter, what: "arbiter bricks without data", when: func(g *gen) bool {
+			return g.v.ArbiterCount > 0 && (g.brickIndex+1)%g.v.replica() == 0
+		}},
 		{typ: typeChangelog, opts: func(g *gen) []volfile.Option {
 			return []volfile.Option{
 				{Key: "changelog-brick", Value: g.brick.Path},
@@ -87,12 +92,13 @@ func brickStack() []optional {
 
 // gen holds one generation run.
 type gen struct {
-	v        *Volume
-	env      Env
-	opts     map[string]string // full key -> value
-	f        volfile.File
-	warnings []string
-	brick    Brick // brick graphs only
+	v          *Volume
+	env        Env
+	opts       map[string]string // full key -> value
+	f          volfile.File
+	warnings   []string
+	brick      Brick // brick graphs only
+	brickIndex int   // its place in the volume
 }
 
 func newGen(v *Volume, env Env) (*gen, error) {
@@ -324,7 +330,7 @@ func BrickVolfile(v *Volume, n int, env Env) (*volfile.File, []string, error) {
 			return nil, nil, err
 		}
 	}
-	g.brick = v.Bricks[n]
+	g.brick, g.brickIndex = v.Bricks[n], n
 	p := g.brick.Path
 	below := g.add(v.Name+"-posix", typePosix, []volfile.Option{
 		{Key: "directory", Value: p},

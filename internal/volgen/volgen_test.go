@@ -23,6 +23,7 @@ func allTypes() map[string]bool {
 		"performance/io-cache", "performance/quick-read", "performance/open-behind",
 		"performance/md-cache", "performance/io-threads", "features/changelog", "features/index",
 		"features/marker", "features/quota", "features/read-only", "features/worm", "features/shard",
+		"features/arbiter",
 	} {
 		t[s] = true
 	}
@@ -313,5 +314,30 @@ func TestUnknownOptionWarns(t *testing.T) {
 	_, warns, err := ClientVolfile(&v, Env{Types: allTypes()})
 	if err != nil || len(warns) != 1 || !strings.Contains(warns[0], "features.limit-usage") {
 		t.Errorf("unknown option: %q, %v", warns, err)
+	}
+}
+
+// TestArbiterBrick: only the last brick of each set of an arbiter volume
+// gets features/arbiter, right above posix.
+func TestArbiterBrick(t *testing.T) {
+	v := Volume{Name: "vol", ID: "5f2b6c3e-9d1a-4c8e-b0a7-1e2d3c4b5a69", Bricks: bricks(6), ReplicaCount: 3, ArbiterCount: 1}
+	env := Env{Types: allTypes()}
+	for i := range v.Bricks {
+		f, _, err := BrickVolfile(&v, i, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		arb := f.Volume("vol-arbiter")
+		if want := (i+1)%3 == 0; (arb != nil) != want {
+			t.Fatalf("brick %d: arbiter layer %v, want %v", i, arb != nil, want)
+		}
+		if arb != nil {
+			if len(arb.Subvolumes) != 1 || arb.Subvolumes[0] != "vol-posix" {
+				t.Fatalf("arbiter over %v", arb.Subvolumes)
+			}
+			if i == 2 {
+				golden(t, "arbiter.brick2.vol", reparse(t, f))
+			}
+		}
 	}
 }

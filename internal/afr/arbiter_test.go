@@ -1,0 +1,57 @@
+package afr
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+)
+
+func TestArbiterHoldsNoDataAndIsNeverReadOrASource(t *testing.T) {
+	r, dirs := newSet(t, 3, map[string]string{"arbiter-count": "1"})
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "payload", 0)
+	r.Release(bg, fd)
+	if st, err := os.Stat(filepath.Join(dirs[2], "f")); err != nil || st.Size() != 0 {
+		t.Fatalf("arbiter's copy: %v, %v", st, err)
+	}
+	// Reads and stats never come from the arbiter, whichever replica
+	// the GFID hashes to.
+	down(r, 0)
+	fd = open(t, r, g)
+	buf := make([]byte, 16)
+	if n, err := r.Read(bg, fd, buf, 0); err != nil || string(buf[:n]) != "payload" {
+		t.Fatalf("read with replica 0 down: %q, %v", buf[:n], err)
+	}
+	if a, err := r.Fstat(bg, fd); err != nil || a.Size != 7 {
+		t.Fatalf("fstat: size %d, %v", a.Size, err)
+	}
+	// Replica 0 misses a change; the data heal copies from replica 1,
+	// not from the (empty) arbiter, though both accuse replica 0.
+	write(t, r, fd, "PAYLOAD, longer", 0)
+	r.Release(bg, fd)
+	up(r, 0)
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(brickFile(t, dirs[0], "f")); got != "PAYLOAD, longer" {
+		t.Fatalf("replica 0 after heal: %q", got)
+	}
+	if st, err := r.Inspect(bg, g); err != nil || st.Pending {
+		t.Fatalf("after heal: %+v, %v", st, err)
+	}
+
+	// With both data replicas down, the arbiter alone has quorum of
+	// nothing to write: the write fails and accuses nobody.
+	down(r, 0)
+	down(r, 1)
+	fd2 := fop.NewFD(g, syscall.O_RDWR)
+	if err := r.Open(bg, &fop.Loc{GFID: g}, syscall.O_RDWR, fd2); err == nil {
+		if _, _, err := r.Write(bg, fd2, []byte("x"), 0); err == nil {
+			t.Fatal("a write reached only the arbiter")
+		}
+		r.Release(bg, fd2)
+	}
+}
