@@ -78,7 +78,14 @@ func (e *encoder) attr(a *fop.Attr) {
 }
 
 func (e *encoder) loc(l *fop.Loc) {
-	e.str(l.Path)
+	// The path is best effort (logs, ancestry): one too long to send is
+	// left out rather than failing the call.
+	path := l.Path
+	if len(path) > MaxPath {
+		path = ""
+	}
+	e.u32(uint32(len(path)))
+	e.b = append(e.b, path...)
 	e.gfid(l.GFID)
 	e.gfid(l.Parent)
 	e.str(l.Name)
@@ -324,7 +331,7 @@ func (d *decoder) attr(a *fop.Attr) {
 }
 
 func (d *decoder) loc(l *fop.Loc) {
-	l.Path = d.str(MaxName, "loc path")
+	l.Path = d.str(MaxPath, "loc path")
 	l.GFID = d.gfid()
 	l.Parent = d.gfid()
 	l.Name = d.str(MaxName, "loc name")

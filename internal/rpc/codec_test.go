@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -234,5 +235,18 @@ func TestBudget(t *testing.T) {
 	b.release(1)
 	if b.used != 0 {
 		t.Fatalf("used %d", b.used)
+	}
+}
+
+// A path too long to send is left out; the call still goes.
+func TestLongPathLeftOut(t *testing.T) {
+	req := Request{Loc: fop.Loc{Path: "/" + strings.Repeat("d/", MaxPath), Name: "f"}}
+	b, err := encodeRequest(nil, ProcStat, &fop.Caller{}, &req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Request
+	if err := parseRequest(b, ProcStat, &fop.Caller{}, &got); err != nil || got.Loc.Path != "" || got.Loc.Name != "f" {
+		t.Fatalf("got %+v, %v", got.Loc, err)
 	}
 }

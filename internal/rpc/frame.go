@@ -30,7 +30,8 @@ const (
 	MaxPayload     = 16 << 20 // bulk bytes of one frame
 	MaxFrame       = MaxMessage + HeaderSize
 	MaxIO          = MaxPayload // largest read or write in one call
-	MaxName        = 4096       // names, paths, symlink targets, xattr keys
+	MaxName        = 4096       // names, symlink targets, xattr keys, lock domains
+	MaxPath        = 32 << 10   // a Loc's volume path (best effort: longer ones are left out)
 	MaxXattrValue  = 64 << 10
 	MaxDictEntries = 4096
 	MaxDirEntries  = 4096
