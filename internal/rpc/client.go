@@ -169,6 +169,16 @@ func (c *ClientConn) Err() error {
 	return c.err
 }
 
+// Pending returns how many calls wait for their reply.
+func (c *ClientConn) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending)
+}
+
+// RemoteAddr returns the server's address.
+func (c *ClientConn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
 // Close ends the connection; calls in flight fail with ENOTCONN.
 func (c *ClientConn) Close() error {
 	c.fail(net.ErrClosed)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -449,4 +450,25 @@ func (c *Client) connection(ctx context.Context) (*rpc.ClientConn, uint64, error
 		return nil, 0, ctx.Err()
 	}
 	return nil, 0, syscall.ENOTCONN
+}
+
+// Statedump says where the client connects and how the connection is
+// (for a process's SIGUSR1 state dump; see brickd.Dumper).
+func (c *Client) Statedump(w io.Writer) {
+	t := c.target.Load()
+	c.mu.Lock()
+	conn, gen := c.conn, c.gen
+	c.mu.Unlock()
+	fmt.Fprintf(w, "remote-host=%s\nremote-subvolume=%s\nconnected=%d\nconnections=%d\nping-timeout=%d\n",
+		t.host, t.brick, boolInt(conn != nil), gen, int(t.ping/time.Second))
+	if conn != nil {
+		fmt.Fprintf(w, "remote-addr=%s\npending-calls=%d\n", conn.RemoteAddr(), conn.Pending())
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -576,3 +576,19 @@ func TestTransportOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestStatedump(t *testing.T) {
+	ln := listen(t, "127.0.0.1:0")
+	startBrick(t, &rec{}, nil, ln)
+	c, events := newClient(t, ln.Addr().String(), nil)
+	if ev := waitEvent(t, events); ev != fop.ChildUp {
+		t.Fatalf("got %v", ev)
+	}
+	var b strings.Builder
+	c.Statedump(&b)
+	for _, want := range []string{"remote-subvolume=/b", "connected=1", "remote-addr=" + ln.Addr().String(), "pending-calls=0"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("state dump lacks %q:\n%s", want, b.String())
+		}
+	}
+}
