@@ -131,15 +131,38 @@ func TestPoolLifecycle(t *testing.T) {
 }
 
 // TestRestartKeepsState: a two-node pool survives a restart of both
-// glusterds (SIGKILL) with its volumes and options.
+// glusterds (SIGKILL) with its volumes and options; a node that comes back
+// alone (no quorum) still shows them and restarts its bricks.
 func TestRestartKeepsState(t *testing.T) {
 	p := newPool(t, 2)
 	p.probeAll()
-	expect(t, p.must(0, "volume", "create", "rv", p.brick(0, "rv"), p.brick(1, "rv"), "force"), "volume create: rv: success")
+	b0 := p.brick(0, "rv")
+	expect(t, p.must(0, "volume", "create", "rv", b0, p.brick(1, "rv"), "force"), "volume create: rv: success")
 	expect(t, p.must(1, "volume", "set", "rv", "performance.cache-size", "128MB"), "volume set: success")
+	started := p.startOrExplain(0, "rv")
 	p.kill(0)
 	p.kill(1)
-	p.start(0)
+	p.killBricks(0)
+	p.killBricks(1)
+
+	p.start(0) // alone: no quorum
+	expect(t, p.must(0, "volume", "info", "rv"), "performance.cache-size: 128MB", "Number of Bricks: 2")
+	if started {
+		eventually(t, "brick restarted without quorum", func() error {
+			up := map[string]bool{}
+			for _, x := range nodeRE.FindAllStringSubmatch(p.must(0, "--xml", "volume", "status", "rv"), -1) {
+				up[x[1]+":"+x[2]] = x[3] == "1"
+			}
+			if !up[b0] {
+				return fmt.Errorf("online: %v", up)
+			}
+			return nil
+		})
+	}
+	if out, err := p.gluster(0, "volume", "set", "rv", "network.ping-timeout", "10"); err == nil {
+		t.Errorf("a change without quorum was accepted: %s", out)
+	}
+
 	p.start(1)
 	for i := range 2 {
 		eventually(t, "state after restart", func() error {

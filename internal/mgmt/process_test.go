@@ -155,18 +155,22 @@ func (p *pool) kill(i int) {
 	nd.cmd = nil
 }
 
+// killBricks SIGKILLs node i's bricks (they outlive glusterd by design).
+func (p *pool) killBricks(i int) {
+	pids, _ := filepath.Glob(filepath.Join(p.nodes[i].dir, "run", "vols", "*", "*.pid"))
+	for _, f := range pids {
+		if b, err := os.ReadFile(f); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
 func (p *pool) cleanup() {
 	for i, nd := range p.nodes {
 		p.kill(i)
-		// Bricks outlive glusterd by design; stop ours.
-		pids, _ := filepath.Glob(filepath.Join(nd.dir, "run", "vols", "*", "*.pid"))
-		for _, f := range pids {
-			if b, err := os.ReadFile(f); err == nil {
-				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-		}
+		p.killBricks(i)
 		if p.t.Failed() {
 			if b, err := os.ReadFile(filepath.Join(nd.dir, "log", "glusterd.log")); err == nil {
 				p.t.Logf("glusterd.log of %s:\n%s", nd.addr, b)

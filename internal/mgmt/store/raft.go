@@ -71,7 +71,7 @@ func Open(cfg Config, bootstrap bool) (*Raft, error) {
 	if cfg.LogOutput == nil {
 		cfg.LogOutput = io.Discard
 	}
-	s := &Raft{cfg: cfg, fsm: newFSM()}
+	s := &Raft{cfg: cfg, fsm: newFSM(filepath.Join(cfg.Dir, "state.json"), cfg.LogOutput)}
 	if err := s.start(bootstrap); err != nil {
 		return nil, err
 	}
@@ -335,19 +335,45 @@ func (s *Raft) RemoveNode(id string) error {
 	return nil
 }
 
-// fsm is the replicated state machine.
+// fsm is the replicated state machine. It also keeps the last state it
+// applied in a file: raft replays committed log entries only once it hears
+// from a leader, so a node restarting without quorum serves (and restarts
+// bricks from) that saved state until the log catches up with it.
 type fsm struct {
-	mu sync.Mutex
-	st *State
-	ch chan struct{} // closed and replaced on every change
+	mu    sync.Mutex
+	st    *State
+	ch    chan struct{} // closed and replaced on every change
+	path  string
+	saved *State    // loaded at start; dropped once st reaches it
+	log   io.Writer // raft's log output
 }
 
-func newFSM() *fsm { return &fsm{st: NewState(), ch: make(chan struct{})} }
+func newFSM(path string, log io.Writer) *fsm {
+	f := &fsm{st: NewState(), ch: make(chan struct{}), path: path, log: log}
+	if b, err := os.ReadFile(path); err == nil {
+		st := NewState()
+		if json.Unmarshal(b, st) == nil {
+			if st.Volumes == nil {
+				st.Volumes = map[string]*Volume{}
+			}
+			f.saved = st
+		}
+	}
+	return f
+}
+
+// current is the state readers see; f.mu must be held.
+func (f *fsm) current() *State {
+	if f.saved != nil && f.saved.Index > f.st.Index {
+		return f.saved
+	}
+	return f.st
+}
 
 func (f *fsm) state() *State {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.st.Clone()
+	return f.current().Clone()
 }
 
 func (f *fsm) updated() <-chan struct{} {
@@ -356,16 +382,39 @@ func (f *fsm) updated() <-chan struct{} {
 	return f.ch
 }
 
-// set replaces the state; f.mu must be held.
+// set replaces the state and saves it; f.mu must be held.
 func (f *fsm) set(st *State) {
 	f.st = st
+	if f.saved != nil && st.Index >= f.saved.Index {
+		f.saved = nil
+	}
+	if err := f.save(st); err != nil {
+		// Only a restart without quorum would miss it.
+		fmt.Fprintf(f.log, "[ERROR] store: %v\n", err)
+	}
 	close(f.ch)
 	f.ch = make(chan struct{})
+}
+
+func (f *fsm) save(st *State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	tmp := f.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return os.Rename(tmp, f.path)
 }
 
 func (f *fsm) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.saved = nil
 	f.set(NewState())
 }
 

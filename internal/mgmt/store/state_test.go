@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 func pool() *State {
@@ -144,5 +147,34 @@ func TestRaftSingleNode(t *testing.T) {
 	st := s.State()
 	if len(st.Peers) != 1 || st.Volumes["v"] == nil || st.Volumes["v"].Bricks[0].Path != "/b" {
 		t.Fatalf("after restart: %+v", st)
+	}
+}
+
+// TestSavedState: a restarted state machine serves the state it saved
+// until the replayed log reaches it.
+func TestSavedState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	apply := func(f *fsm, idx uint64, c Command) {
+		b, _ := json.Marshal(c)
+		if err, ok := f.Apply(&raft.Log{Index: idx, Type: raft.LogCommand, Data: b}).(error); ok {
+			t.Fatal(err)
+		}
+	}
+	f := newFSM(path, io.Discard)
+	apply(f, 3, Command{Op: OpAddPeer, Peer: &Peer{"u1", "h1"}})
+	apply(f, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})})
+
+	g := newFSM(path, io.Discard)
+	if st := g.state(); st.Index != 4 || st.Volumes["v"] == nil {
+		t.Fatalf("restarted: %+v", st)
+	}
+	apply(g, 3, Command{Op: OpAddPeer, Peer: &Peer{"u1", "h1"}}) // replay
+	if st := g.state(); st.Index != 4 || st.Volumes["v"] == nil {
+		t.Fatalf("during replay: %+v", st)
+	}
+	apply(g, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})})
+	apply(g, 5, Command{Op: OpSetStatus, Name: "v", Status: StatusStarted})
+	if st := g.state(); st.Index != 5 || st.Volumes["v"].Status != StatusStarted {
+		t.Fatalf("after replay: %+v", st)
 	}
 }
