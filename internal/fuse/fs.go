@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
@@ -265,6 +268,10 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		DisableReadDirPlus:  o.NoReaddirPlus,
 		Debug:               o.Debug,
 	}
+	// As GlusterFS does: the kernel checks permissions against the
+	// attributes it holds, so a cached path cannot bypass a directory's
+	// search permission; the bricks check again as the caller.
+	mo.Options = append(mo.Options, "default_permissions")
 	if o.ReadOnly {
 		mo.Options = append(mo.Options, "ro")
 	}
@@ -272,5 +279,26 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
+	closeFuseOnExec()
 	return srv, nil
+}
+
+// closeFuseOnExec marks this process's /dev/fuse descriptors close-on-exec.
+// go-fuse opens /dev/fuse without O_CLOEXEC: a child that inherited it
+// would keep a mount alive after we are gone, with nobody serving it, and
+// hang whoever touches it (a killed client must leave a dead mount).
+func closeFuseOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if t, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && t == "/dev/fuse" {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
