@@ -55,3 +55,34 @@ func TestArbiterHoldsNoDataAndIsNeverReadOrASource(t *testing.T) {
 		r.Release(bg, fd2)
 	}
 }
+
+// A heal among the replicas that are up must not forgive one that is
+// down: its accusations stay until it is healed itself.
+func TestHealKeepsAccusationsOfAReplicaThatIsDown(t *testing.T) {
+	r, dirs := newSet(t, 3, map[string]string{"quorum-type": "none"})
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "one", 0)
+	r.Release(bg, fd)
+	down(r, 0)
+	down(r, 2)
+	fd = open(t, r, g)
+	write(t, r, fd, "two", 0)
+	r.Release(bg, fd)
+	up(r, 2) // replica 0 stays down
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(brickFile(t, dirs[2], "f")); got != "two" {
+		t.Fatalf("replica 2 after heal: %q", got)
+	}
+	if c := pending(t, dirs[1], "f", r.keys[0]); c[dataTxn] == 0 {
+		t.Fatalf("replica 1 forgot that replica 0 misses the write: %v", c)
+	}
+	up(r, 0)
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(brickFile(t, dirs[0], "f")); got != "two" {
+		t.Fatalf("replica 0 after its heal: %q", got)
+	}
+}

@@ -347,7 +347,8 @@ func (r *AFR) healData(ctx context.Context, loc *fop.Loc, mx *matrix, attrs []fo
 }
 
 // resetChangelog subtracts the counters read before the heal for the
-// types healed: what came in meanwhile stays.
+// types healed: what came in meanwhile stays, and so do accusations of
+// replicas that took no part in the heal (down), which still miss it.
 func (r *AFR) resetChangelog(ctx context.Context, loc *fop.Loc, mx *matrix, ok []bool, healed []txnType) {
 	if len(healed) == 0 {
 		return
@@ -363,7 +364,9 @@ func (r *AFR) resetChangelog(ctx context.Context, loc *fop.Loc, mx *matrix, ok [
 		for j, key := range r.keys {
 			var p counters
 			for _, t := range healed {
-				p[t] = -mx.m[i][j][t]
+				if ok[j] {
+					p[t] = -mx.m[i][j][t]
+				}
 			}
 			x[key] = p.encode()
 		}
