@@ -214,8 +214,12 @@ func TestXattrs(t *testing.T) {
 // TestCallerIdentity checks that objects are created as the calling user.
 func TestCallerIdentity(t *testing.T) {
 	dir := mount(t, newMemFS())
-	// t.TempDir's parent is private to root.
+	// t.TempDir's parent is private to root; the kernel checks the
+	// mount's root (default_permissions).
 	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "owned")
