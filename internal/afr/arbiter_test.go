@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
 )
 
 func TestArbiterHoldsNoDataAndIsNeverReadOrASource(t *testing.T) {
@@ -84,5 +85,33 @@ func TestHealKeepsAccusationsOfAReplicaThatIsDown(t *testing.T) {
 	}
 	if got := string(brickFile(t, dirs[0], "f")); got != "two" {
 		t.Fatalf("replica 0 after its heal: %q", got)
+	}
+}
+
+// A heal by another process makes a replica good again; a read that
+// finds no replica it knows as good reads the changelog again.
+func TestReadRefreshesAfterAHealElsewhere(t *testing.T) {
+	r, _ := newSet(t, 2, nil)
+	down(r, 0)
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "data", 0)
+	r.Release(bg, fd)
+	up(r, 0)
+	other, err := New(&graph.Args{Name: "test-replicate-0", Children: r.children, ChildNames: []string{"test-client-0", "test-client-1"},
+		Options: map[string]string{"post-op-delay-secs": "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := other.(*AFR)
+	if err := o.Heal(bg, fop.RootGFID); err != nil { // creates f on replica 0
+		t.Fatal(err)
+	}
+	waitHealed(t, o)
+	if err := o.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	down(r, 1)
+	if a, err := r.Stat(bg, &fop.Loc{GFID: g}); err != nil || a.Size != 4 {
+		t.Fatalf("stat after the heal elsewhere: %+v, %v", a, err)
 	}
 }

@@ -10,14 +10,24 @@ import (
 var _ fop.Layer = (*AFR)(nil)
 
 // readFrom runs a read-only call on the replica chosen for g, and on the
-// next readable one if that replica has gone.
-func readFrom[T any](r *AFR, g fop.GFID, meta bool, fn func(c fop.Layer) (T, error)) (T, error) {
+// next readable one if that replica has gone. When no replica it knows
+// as good is left, it reads the changelog again once (a heal elsewhere
+// may have made another replica good) before giving up.
+func readFrom[T any](ctx context.Context, r *AFR, g fop.GFID, meta bool, fn func(c fop.Layer) (T, error)) (T, error) {
 	var zero T
 	tried := make([]bool, len(r.children))
+	refreshed := false
 	for {
 		i := r.readChild(g, meta)
 		for i >= 0 && tried[i] {
 			i = r.nextReadable(g, meta, tried)
+		}
+		if i < 0 && !refreshed {
+			refreshed = true
+			if r.refresh(ctx, g) {
+				clear(tried)
+				continue
+			}
 		}
 		if i < 0 {
 			if r.splitBrain(g, meta) {
@@ -68,43 +78,43 @@ func errOnly(err error) (none, error) { return none{}, err }
 
 // Stat reads from a replica whose data is good (its size is the truth).
 func (r *AFR) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
-	return readFrom(r, loc.GFID, false, func(c fop.Layer) (fop.Attr, error) { return c.Stat(ctx, loc) })
+	return readFrom(ctx, r, loc.GFID, false, func(c fop.Layer) (fop.Attr, error) { return c.Stat(ctx, loc) })
 }
 
 // Fstat reads through an open FD.
 func (r *AFR) Fstat(ctx context.Context, fd *fop.FD) (fop.Attr, error) {
-	return readFrom(r, fd.GFID, false, func(c fop.Layer) (fop.Attr, error) { return c.Fstat(ctx, fd) })
+	return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (fop.Attr, error) { return c.Fstat(ctx, fd) })
 }
 
 // Access checks permissions on a replica with good metadata.
 func (r *AFR) Access(ctx context.Context, loc *fop.Loc, mask uint32) error {
-	_, err := readFrom(r, loc.GFID, true, func(c fop.Layer) (none, error) { return errOnly(c.Access(ctx, loc, mask)) })
+	_, err := readFrom(ctx, r, loc.GFID, true, func(c fop.Layer) (none, error) { return errOnly(c.Access(ctx, loc, mask)) })
 	return err
 }
 
 // Readlink reads a symlink.
 func (r *AFR) Readlink(ctx context.Context, loc *fop.Loc) (string, error) {
-	return readFrom(r, loc.GFID, false, func(c fop.Layer) (string, error) { return c.Readlink(ctx, loc) })
+	return readFrom(ctx, r, loc.GFID, false, func(c fop.Layer) (string, error) { return c.Readlink(ctx, loc) })
 }
 
 // Getxattr reads from a replica with good metadata.
 func (r *AFR) Getxattr(ctx context.Context, loc *fop.Loc, name string) (fop.Dict, error) {
-	return readFrom(r, loc.GFID, true, func(c fop.Layer) (fop.Dict, error) { return c.Getxattr(ctx, loc, name) })
+	return readFrom(ctx, r, loc.GFID, true, func(c fop.Layer) (fop.Dict, error) { return c.Getxattr(ctx, loc, name) })
 }
 
 // Fgetxattr reads through an open FD.
 func (r *AFR) Fgetxattr(ctx context.Context, fd *fop.FD, name string) (fop.Dict, error) {
-	return readFrom(r, fd.GFID, true, func(c fop.Layer) (fop.Dict, error) { return c.Fgetxattr(ctx, fd, name) })
+	return readFrom(ctx, r, fd.GFID, true, func(c fop.Layer) (fop.Dict, error) { return c.Fgetxattr(ctx, fd, name) })
 }
 
 // Read reads from one good replica.
 func (r *AFR) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
-	return readFrom(r, fd.GFID, false, func(c fop.Layer) (int, error) { return c.Read(ctx, fd, buf, off) })
+	return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (int, error) { return c.Read(ctx, fd, buf, off) })
 }
 
 // Seek answers from one good replica.
 func (r *AFR) Seek(ctx context.Context, fd *fop.FD, off int64, whence int) (int64, error) {
-	return readFrom(r, fd.GFID, false, func(c fop.Layer) (int64, error) { return c.Seek(ctx, fd, off, whence) })
+	return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (int64, error) { return c.Seek(ctx, fd, off, whence) })
 }
 
 type sum struct {
@@ -114,7 +124,7 @@ type sum struct {
 
 // Rchecksum checksums on one good replica.
 func (r *AFR) Rchecksum(ctx context.Context, fd *fop.FD, off int64, length uint32) (uint32, []byte, error) {
-	s, err := readFrom(r, fd.GFID, false, func(c fop.Layer) (sum, error) {
+	s, err := readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (sum, error) {
 		w, st, err := c.Rchecksum(ctx, fd, off, length)
 		return sum{w, st}, err
 	})
@@ -290,7 +300,7 @@ func (r *AFR) Fentrylk(ctx context.Context, domain string, fd *fop.FD, name stri
 // holds while any replica survives. GETLK asks one.
 func (r *AFR) Lk(ctx context.Context, fd *fop.FD, cmd int, lock *fop.Flock) (fop.Flock, error) {
 	if cmd == fop.GetLk {
-		return readFrom(r, fd.GFID, false, func(c fop.Layer) (fop.Flock, error) { return c.Lk(ctx, fd, cmd, lock) })
+		return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (fop.Flock, error) { return c.Lk(ctx, fd, cmd, lock) })
 	}
 	var out fop.Flock
 	err := r.inOrder(func(c fop.Layer) error {

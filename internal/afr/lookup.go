@@ -41,16 +41,7 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	}
 	a := attrs[ref]
 	mx := r.readMatrix(xs, ok)
-	t := dataTxn
-	if a.IsDir() {
-		t = entryTxn
-	}
-	in := r.inode(a.GFID)
-	in.mu.Lock()
-	in.dir = a.IsDir()
-	in.readable = mx.sources(t)
-	in.metaOK = mx.sources(metadataTxn)
-	in.mu.Unlock()
+	r.judge(a.GFID, a.IsDir(), mx)
 	if rc := r.readChild(a.GFID, false); rc >= 0 {
 		ref = rc
 	}
@@ -73,4 +64,29 @@ func (r *AFR) healOnAccess(mx *matrix, dir bool) bool {
 		content, on = entryTxn, r.selfHealEnt
 	}
 	return (mx.needsHeal(metadataTxn) && r.selfHealMeta) || (mx.needsHeal(content) && on)
+}
+
+// judge records which replicas of g are good to read, from its changelog.
+func (r *AFR) judge(g fop.GFID, dir bool, mx *matrix) {
+	t := dataTxn
+	if dir {
+		t = entryTxn
+	}
+	in := r.inode(g)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.dir = dir
+	in.readable = mx.sources(t)
+	in.metaOK = mx.sources(metadataTxn)
+}
+
+// refresh reads the changelog of g on the replicas that are up and judges
+// them again (GlusterFS's inode refresh). It reports whether it could.
+func (r *AFR) refresh(ctx context.Context, g fop.GFID) bool {
+	attrs, xs, ok, err := r.lookupAll(internalCtx(ctx, newOwner()), &fop.Loc{GFID: g}, r.upSet())
+	if err != nil {
+		return false
+	}
+	r.judge(g, attrs[firstTrue(ok)].IsDir(), r.readMatrix(xs, ok))
+	return true
 }
