@@ -3,6 +3,7 @@ package dht
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +126,10 @@ func (d *DHT) Reconfigure(opts map[string]string) error {
 			dec[i] = true
 		}
 	}
-	d.decommissioned.Store(&dec)
+	if prev := d.decommissioned.Swap(&dec); prev != nil && !slices.Equal(*prev, dec) {
+		// Layouts are about to change (remove-brick): read them anew.
+		d.forgetLayouts()
+	}
 	if v, ok := opts["weighted-rebalance"]; ok {
 		d.weighted = v == "on" || v == "yes" || v == "true" || v == "enable"
 	}
@@ -300,6 +304,9 @@ func (d *DHT) allUp() bool {
 	}
 	return true
 }
+
+// isDecommissioned reports whether child i is being emptied.
+func (d *DHT) isDecommissioned(i int) bool { return (*d.decommissioned.Load())[i] }
 
 // layoutUse says which children take part in a new layout: those up and
 // not decommissioned.

@@ -90,7 +90,7 @@ func (d *DHT) roomiest() int {
 	d.du.mu.Unlock()
 	best := -1
 	for i := range d.children {
-		if d.isUp(i) && (best < 0 || avail[i] > avail[best]) {
+		if d.isUp(i) && !d.isDecommissioned(i) && (best < 0 || avail[i] > avail[best]) {
 			best = i
 		}
 	}

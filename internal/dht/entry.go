@@ -24,6 +24,14 @@ func (d *DHT) placeNew(ctx context.Context, loc *fop.Loc) (target, hashed int, e
 		return -1, -1, syscall.ENOTCONN
 	}
 	d.refreshDU(ctx)
+	if d.isDecommissioned(h) {
+		// A layout from before remove-brick start: never add data to
+		// a brick being emptied.
+		if r := d.roomiest(); r >= 0 {
+			return r, h, nil
+		}
+		return -1, -1, syscall.ENOSPC
+	}
 	if d.overFull(h) {
 		if r := d.roomiest(); r >= 0 && r != h && !d.overFull(r) {
 			return r, h, nil

@@ -83,6 +83,38 @@ func (l *Layout) Search(hash uint32) int {
 	return -1
 }
 
+// Preceding returns the child whose range ends closest below hash, for a
+// hash that falls in a hole; -1 if no range is set.
+func (l *Layout) Preceding(hash uint32) int {
+	best := -1
+	for i, r := range l.Ranges {
+		if r.Set && r.Stop < hash && (best < 0 || r.Stop > l.Ranges[best].Stop) {
+			best = i
+		}
+	}
+	if best < 0 {
+		// Before the first range: wrap to the last one.
+		for i, r := range l.Ranges {
+			if r.Set && (best < 0 || r.Stop > l.Ranges[best].Stop) {
+				best = i
+			}
+		}
+	}
+	return best
+}
+
+// Committed reports whether a rebalance wrote this layout (a commit hash
+// other than 0 and "invalid"). Clients leave such a layout alone even if
+// they see holes: it was made for subvolumes they may not know yet.
+func (l *Layout) Committed() bool {
+	for _, r := range l.Ranges {
+		if r.Set && r.Commit != 0 && r.Commit != commitHashInvalid {
+			return true
+		}
+	}
+	return false
+}
+
 // Anomalies reports whether the ranges leave holes or overlap on the ring.
 func (l *Layout) Anomalies() (holes, overlaps int) {
 	var rs []Range

@@ -25,7 +25,12 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		return fop.Attr{}, nil, err
 	}
 	h := l.Search(HashName(loc.Name))
-	if h < 0 || !d.isUp(h) {
+	switch {
+	case h < 0 && d.allUp():
+		// A hole in a layout a rebalance is writing, or one made
+		// for subvolumes this graph does not have yet.
+		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+	case h < 0 || !d.isUp(h):
 		return d.lookupEverywhere(ctx, loc, xreq, -1, errChildDown)
 	}
 	a, x, err := d.children[h].Lookup(ctx, loc, withKey(xreq, LinktoKey))
@@ -190,7 +195,7 @@ func (d *DHT) lookupDir(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.A
 			l.User = l.User || user
 		}
 	}
-	if holes, overlaps := l.Anomalies(); (holes > 0 || overlaps > 0) && !l.User && d.allUp() {
+	if holes, overlaps := l.Anomalies(); (holes > 0 || overlaps > 0) && !l.User && !l.Committed() && d.allUp() {
 		l = d.fixLayout(ctx, loc, &a, errs)
 	}
 	in := d.inode(a.GFID)
@@ -288,13 +293,17 @@ func (d *DHT) hashed(ctx context.Context, dir fop.GFID, name string) (int, error
 	if err != nil {
 		return -1, err
 	}
-	h := l.Search(HashName(name))
+	hash := HashName(name)
+	h := l.Search(hash)
 	if h < 0 && !d.allUp() {
 		return -1, syscall.ENOTCONN
 	}
 	if h < 0 {
-		d.log.Warn("no subvolume in layout for name (hole)", "dir", dir, "name", name)
-		return -1, syscall.EIO
+		// See Lookup: the range before the hole takes the name; lookups
+		// find it everywhere and the next rebalance moves it.
+		if h = l.Preceding(hash); h < 0 {
+			return -1, syscall.EIO
+		}
 	}
 	return h, nil
 }

@@ -38,9 +38,11 @@ func (g *Glusterd) checkNewBricks(ctx context.Context, st *store.State, v *store
 	return g.onBrickNodes(ctx, st, staged, "/v1/internal/bricks-check", api.BricksRequest{Volume: staged, Force: force})
 }
 
-// joinBricks creates the new bricks' directories, stamps the volume id and,
-// for a started volume, starts them.
-func (g *Glusterd) joinBricks(ctx context.Context, v *store.Volume, bricks []store.Brick) error {
+// joinBricks creates the new bricks' directories, stamps the volume id
+// and, for a started volume, starts them as bricks of nv (v's new shape),
+// before the store publishes nv: clients that switch to the new graph
+// find every brick serving.
+func (g *Glusterd) joinBricks(ctx context.Context, v, nv *store.Volume, bricks []store.Brick) error {
 	st := g.state(ctx)
 	staged := *v
 	staged.Bricks = bricks
@@ -49,10 +51,6 @@ func (g *Glusterd) joinBricks(ctx context.Context, v *store.Volume, bricks []sto
 	}
 	if v.Status != store.StatusStarted {
 		return nil
-	}
-	nv, err := g.volume(ctx, v.Name)
-	if err != nil {
-		return err
 	}
 	return g.onBrickNodes(ctx, st, nv, "/v1/internal/bricks-start", api.BricksRequest{Volume: nv})
 }
@@ -93,12 +91,14 @@ func (g *Glusterd) addBrick(ctx context.Context, req api.AddBrickRequest) error 
 	if err := g.checkNewBricks(ctx, st, v, bricks, req.Force); err != nil {
 		return err
 	}
-	all := append(slices.Clone(v.Bricks), bricks...)
-	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetBricks, Name: v.Name, Bricks: all, Decommissioned: v.Decommissioned}); err != nil {
+	nv := *v
+	nv.Bricks = append(slices.Clone(v.Bricks), bricks...)
+	if err := g.joinBricks(ctx, v, &nv, bricks); err != nil {
+		g.stopBricks(ctx, v, bricks)
 		return err
 	}
-	if err := g.joinBricks(ctx, v, bricks); err != nil {
-		g.log.Error("add-brick: bricks added but not all ready", "volume", v.Name, "err", err)
+	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetBricks, Name: v.Name, Bricks: nv.Bricks, Decommissioned: v.Decommissioned}); err != nil {
+		g.stopBricks(ctx, v, bricks)
 		return err
 	}
 	g.log.Info("bricks added", "volume", v.Name, "bricks", req.Bricks)
@@ -277,13 +277,17 @@ func (g *Glusterd) replaceBrick(ctx context.Context, req api.ReplaceBrickRequest
 			dec = append(dec, d)
 		}
 	}
+	nv := *v
+	nv.Bricks, nv.Decommissioned = bricks, dec
+	if err := g.joinBricks(ctx, v, &nv, nb); err != nil {
+		g.stopBricks(ctx, v, nb)
+		return err
+	}
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetBricks, Name: v.Name, Bricks: bricks, Decommissioned: dec}); err != nil {
+		g.stopBricks(ctx, v, nb)
 		return err
 	}
 	g.stopBricks(ctx, v, []store.Brick{old})
-	if err := g.joinBricks(ctx, v, nb); err != nil {
-		return err
-	}
 	g.log.Info("brick replaced", "volume", v.Name, "old", req.Old, "new", req.New)
 	return nil
 }

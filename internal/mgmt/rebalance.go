@@ -138,6 +138,7 @@ func (r *rebalancers) serve(ctx context.Context, v *store.Volume, run *rebalance
 	job := &rebalance.Job{
 		ID:        op.ID,
 		FixLayout: op.Kind == store.RebalanceFixLayout,
+		Drain:     op.Kind == store.RebalanceRemove,
 		Commit:    op.Commit,
 		StateFile: r.stateFile(v.Name),
 		Log:       log,

@@ -42,15 +42,15 @@ func (g *Glusterd) addReplica(ctx context.Context, v *store.Volume, req api.AddB
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetReplica, Name: v.Name, Volume: next}); err != nil {
 		return err
 	}
-	if err := g.joinBricks(ctx, v, added); err != nil {
+	nv, err := g.volume(ctx, v.Name)
+	if err != nil {
+		return err
+	}
+	if err := g.joinBricks(ctx, v, nv, added); err != nil {
 		return err
 	}
 	if v.Status != store.StatusStarted {
 		return nil
-	}
-	nv, err := g.volume(ctx, v.Name)
-	if err != nil {
-		return err
 	}
 	// The new bricks carry no changelog: only a full crawl finds what
 	// they lack. Launched on every node with bricks, as heal full is.

@@ -63,6 +63,10 @@ type Job struct {
 	// subvolumes); every node fixes every directory's layout.
 	Local     []int
 	FixLayout bool // layouts only, no data movement
+	// Drain repeats the crawl until a pass moves nothing (remove-brick:
+	// clients that had not yet seen the decommissioning may have added
+	// files behind the first pass).
+	Drain bool
 	Commit    uint32
 	// StateFile keeps progress across restarts ("" = not kept).
 	StateFile string
@@ -162,6 +166,9 @@ func (j *Job) save() {
 	}
 }
 
+// drainPasses bounds Drain's crawls.
+const drainPasses = 5
+
 // Run crawls the volume until done, stopped (ctx cancelled: status
 // stopped) or failed.
 func (j *Job) Run(ctx context.Context) error {
@@ -176,7 +183,17 @@ func (j *Job) Run(ctx context.Context) error {
 	j.mu.Unlock()
 	j.status(InProgress, FixLayoutInProgress)
 	j.save()
-	err := j.crawl(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"})
+	root := &fop.Loc{GFID: fop.RootGFID, Path: "/"}
+	err := j.crawl(ctx, root)
+	for pass := 1; err == nil && j.Drain && pass < drainPasses; pass++ {
+		before := j.Counters().Files
+		j.mu.Lock()
+		j.prog.Done = map[string]bool{}
+		j.mu.Unlock()
+		if err = j.crawl(ctx, root); err == nil && j.Counters().Files == before {
+			break
+		}
+	}
 	switch {
 	case err == nil:
 		j.status(Completed, FixLayoutCompleted)
