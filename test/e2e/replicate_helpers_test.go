@@ -21,6 +21,12 @@ const healWait = 5 * time.Minute
 // "rv" with one brick on each node, with options set before the start.
 func replicaVolume(t *testing.T, n int, opts ...string) (*cluster.Cluster, []string) {
 	t.Helper()
+	return layoutVolume(t, n, []string{"replica", strconv.Itoa(n)}, opts...)
+}
+
+// layoutVolume is replicaVolume with the create command's layout words.
+func layoutVolume(t *testing.T, n int, layout []string, opts ...string) (*cluster.Cluster, []string) {
+	t.Helper()
 	c := cluster.New(t, n)
 	for i := 1; i < n; i++ {
 		expect(t, c.MustGluster(0, "peer", "probe", c.Node(i).Addr), "peer probe: success")
@@ -29,7 +35,7 @@ func replicaVolume(t *testing.T, n int, opts ...string) (*cluster.Cluster, []str
 	for i := range n {
 		bricks = append(bricks, c.Brick(i, "rv"))
 	}
-	args := append([]string{"volume", "create", "rv", "replica", strconv.Itoa(n)}, bricks...)
+	args := append(append([]string{"volume", "create", "rv"}, layout...), bricks...)
 	expect(t, c.MustGluster(0, append(args, "force")...), "volume create: rv: success")
 	for i := 0; i+1 < len(opts); i += 2 {
 		expect(t, c.MustGluster(0, "volume", "set", "rv", opts[i], opts[i+1]), "volume set: success")

@@ -269,3 +269,47 @@ func TestReplicatePartitionQuorumAuto(t *testing.T) {
 		t.Error("the minority's create reached its brick")
 	}
 }
+
+// TestReplicateArbiter: in replica 3 arbiter 1 the third brick holds the
+// names but no data, and a data brick that missed changes is healed from
+// the other data brick.
+func TestReplicateArbiter(t *testing.T) {
+	c, bricks := layoutVolume(t, 3, []string{"replica", "3", "arbiter", "1"})
+	expect(t, c.MustGluster(0, "volume", "info", "rv"), "Number of Bricks: 1 x (2 + 1) = 3", "Brick3: "+bricks[2]+" (arbiter)")
+	mp := c.Mount("rv", 0)
+	data := pattern(7, 1<<20)
+	must(t, os.WriteFile(filepath.Join(mp, "f"), data, 0o644))
+	if st, err := os.Stat(filepath.Join(brickDir(bricks[2]), "f")); err != nil || st.Size() != 0 {
+		t.Fatalf("arbiter's copy of f: %v, %v", st, err)
+	}
+
+	c.KillBrick("rv", bricks[0])
+	more := pattern(8, 1<<20)
+	must(t, os.WriteFile(filepath.Join(mp, "f"), more, 0o644))
+	must(t, os.WriteFile(filepath.Join(mp, "g"), data, 0o644))
+	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
+	waitHealed(t, c, "rv", 3)
+	sameBricks(t, c, bricks[:2])
+	for _, name := range []string{"f", "g"} {
+		st, err := os.Stat(filepath.Join(brickDir(bricks[2]), name))
+		if err != nil || st.Size() != 0 {
+			t.Errorf("arbiter's copy of %s: %v, %v", name, st, err)
+		}
+	}
+	if !bytes.Equal(readAll(t, filepath.Join(brickDir(bricks[0]), "f")), more) {
+		t.Error("brick 1's f is not the data written while it was down")
+	}
+	// With a data brick down the volume keeps quorum (data brick +
+	// arbiter) and serves reads from the data brick.
+	c.KillBrick("rv", bricks[1])
+	if !bytes.Equal(readAll(t, filepath.Join(mp, "g")), data) {
+		t.Error("read with one data brick down")
+	}
+}
+
+func readAll(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	must(t, err)
+	return b
+}
