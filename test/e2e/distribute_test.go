@@ -355,7 +355,7 @@ func TestDistributeGrowAndShrinkUnderLoad(t *testing.T) {
 	}()
 
 	nb := c.Brick(2, "dv")
-	expect(t, c.MustGluster(0, "volume", "add-brick", "dv", nb), "volume add-brick: success")
+	expect(t, c.MustGluster(0, "volume", "add-brick", "dv", nb, "force"), "volume add-brick: success")
 	bricks = append(bricks, nb)
 	expect(t, c.MustGluster(0, "volume", "rebalance", "dv", "start"), "volume rebalance: dv: success: Rebalance on dv has been started successfully.", "ID: ")
 	rows := distWait(t, c, "volume", "rebalance", "dv", "status")
@@ -397,7 +397,7 @@ func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
 		w.write(r, fmt.Sprintf("f-%05d", i))
 	}
 	nb := c.Brick(2, "kv")
-	expect(t, c.MustGluster(0, "volume", "add-brick", "kv", nb), "volume add-brick: success")
+	expect(t, c.MustGluster(0, "volume", "add-brick", "kv", nb, "force"), "volume add-brick: success")
 	bricks = append(bricks, nb)
 	expect(t, c.MustGluster(0, "volume", "rebalance", "kv", "start"), "has been started successfully")
 	// Kill the first brick as soon as files are moving.
