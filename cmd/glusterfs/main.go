@@ -27,7 +27,8 @@ import (
 
 func main() {
 	if err := newCommand().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "glusterfs:", err)
+		// One line, whatever was joined into err.
+		fmt.Fprintln(os.Stderr, "glusterfs:", strings.ReplaceAll(err.Error(), "\n", "; "))
 		os.Exit(1)
 	}
 }

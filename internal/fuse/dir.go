@@ -45,8 +45,8 @@ func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.S
 	if plus {
 		guess += 128 // the EntryOut in front of each entry
 	}
-	max := max(int(in.Size)/guess, 1)
-	ents, err := fs.top.Readdir(fs.ctx(&in.InHeader, 0), fd, in.Offset, max, plus, nil)
+	want := max(int(in.Size)/guess, 1)
+	ents, err := fs.top.Readdir(fs.ctx(&in.InHeader, 0), fd, in.Offset, want, plus, nil)
 	if err != nil {
 		return fs.status("readdir", fs.inodes.loc(dir), err)
 	}
