@@ -1,14 +1,41 @@
 package fuse
 
 import (
+	"sync"
+	"time"
+
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// direntGuess is a typical entry's size in a READDIR reply, to ask the
-// layers for about as many entries as fit.
-const direntGuess = 32
+// dirBatch is how many entries one Readdir asks the layers for. The kernel
+// asks for a page at a time (a few dozen entries); the rest waits in the
+// dirStream, so a large listing costs a tenth of the round trips.
+const dirBatch = 256
+
+// dirStream is an open directory: its FD and the entries fetched ahead of
+// the kernel.
+type dirStream struct {
+	fd *fop.FD
+
+	mu    sync.Mutex
+	ahead []fop.DirEntry // continue the listing after cookie `after`
+	after uint64
+	plus  bool
+	at    time.Time
+}
+
+// take returns the entries fetched ahead that continue the listing from
+// off, if they are fresh enough to hand to the kernel with attributes.
+func (ds *dirStream) take(off uint64, plus bool, maxAge time.Duration) []fop.DirEntry {
+	ents := ds.ahead
+	ds.ahead = nil
+	if len(ents) == 0 || ds.after != off || ds.plus != plus || time.Since(ds.at) >= maxAge {
+		return nil
+	}
+	return ents
+}
 
 // OpenDir opens a directory for listing.
 func (fs *FS) OpenDir(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
@@ -21,7 +48,7 @@ func (fs *FS) OpenDir(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fus
 	if err := fs.top.Opendir(fs.ctx(&in.InHeader, 0), loc, fd); err != nil {
 		return fs.status("opendir", loc, err)
 	}
-	out.Fh = fs.addHandle(fd)
+	out.Fh = fs.addHandle(&dirStream{fd: fd})
 	return fuse.OK
 }
 
@@ -37,19 +64,31 @@ func (fs *FS) ReadDirPlus(_ <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntry
 
 func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.Status {
 	dir := fs.begin(in.NodeId)
-	fd := fs.handle(in.Fh)
-	if dir == nil || fd == nil {
+	ds := fs.dirStream(in.Fh)
+	if dir == nil || ds == nil {
 		return fuse.EBADF
 	}
-	guess := direntGuess
-	if plus {
-		guess += 128 // the EntryOut in front of each entry
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	ents := ds.take(in.Offset, plus, fs.opts.AttrTimeout)
+	if ents == nil {
+		var err error
+		ents, err = fs.top.Readdir(fs.ctx(&in.InHeader, 0), ds.fd, in.Offset, dirBatch, plus, nil)
+		if err != nil {
+			return fs.status("readdir", fs.inodes.loc(dir), err)
+		}
+		ds.at = time.Now()
 	}
-	want := max(int(in.Size)/guess, 1)
-	ents, err := fs.top.Readdir(fs.ctx(&in.InHeader, 0), fd, in.Offset, want, plus, nil)
-	if err != nil {
-		return fs.status("readdir", fs.inodes.loc(dir), err)
+	n := fs.fillDir(out, dir, ents, plus)
+	if n > 0 && n < len(ents) {
+		ds.ahead, ds.after, ds.plus = ents[n:], ents[n-1].Off, plus
 	}
+	return fuse.OK
+}
+
+// fillDir adds entries to the reply until it is full and returns how many
+// it took.
+func (fs *FS) fillDir(out *fuse.DirEntryList, dir *inode, ents []fop.DirEntry, plus bool) int {
 	for i := range ents {
 		e := &ents[i]
 		de := fuse.DirEntry{Name: e.Name, Ino: e.Ino, Mode: e.Type, Off: e.Off}
@@ -58,13 +97,13 @@ func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.S
 		}
 		if !plus {
 			if !out.AddDirEntry(de) {
-				break
+				return i
 			}
 			continue
 		}
 		eo := out.AddDirLookupEntry(de)
 		if eo == nil {
-			break // the rest comes with the next request, from e.Off
+			return i
 		}
 		// "." and ".." are not looked up by the kernel; an entry without
 		// attributes is left for a LOOKUP (node id 0 says so).
@@ -73,27 +112,27 @@ func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.S
 		}
 		fs.entry(eo, dir, e.Name, e.Attr)
 	}
-	return fuse.OK
+	return len(ents)
 }
 
 // FsyncDir makes a directory durable.
 func (fs *FS) FsyncDir(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
 	<-fs.ready
-	fd := fs.handle(in.Fh)
-	if fd == nil {
+	ds := fs.dirStream(in.Fh)
+	if ds == nil {
 		return fuse.EBADF
 	}
-	err := fs.top.Fsyncdir(fs.ctx(&in.InHeader, 0), fd, in.FsyncFlags&1 != 0)
-	return fs.status("fsyncdir", &fop.Loc{GFID: fd.GFID}, err)
+	err := fs.top.Fsyncdir(fs.ctx(&in.InHeader, 0), ds.fd, in.FsyncFlags&1 != 0)
+	return fs.status("fsyncdir", &fop.Loc{GFID: ds.fd.GFID}, err)
 }
 
 // ReleaseDir closes a directory.
 func (fs *FS) ReleaseDir(in *fuse.ReleaseIn) {
-	fd := fs.dropHandle(in.Fh)
-	if fd == nil {
+	ds, ok := fs.dropHandle(in.Fh).(*dirStream)
+	if !ok {
 		return
 	}
-	if err := fs.top.Releasedir(fs.ctx(&in.InHeader, 0), fd); err != nil {
-		fs.log.Warn("releasedir failed", "gfid", fd.GFID, "err", err)
+	if err := fs.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
+		fs.log.Warn("releasedir failed", "gfid", ds.fd.GFID, "err", err)
 	}
 }

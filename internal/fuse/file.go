@@ -102,8 +102,8 @@ func (fs *FS) Fsync(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
 
 // Release closes the file's last descriptor.
 func (fs *FS) Release(_ <-chan struct{}, in *fuse.ReleaseIn) {
-	fd := fs.dropHandle(in.Fh)
-	if fd == nil {
+	fd, ok := fs.dropHandle(in.Fh).(*fop.FD)
+	if !ok {
 		return
 	}
 	if err := fs.top.Release(fs.ctx(&in.InHeader, in.LockOwner), fd); err != nil {

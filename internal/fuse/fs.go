@@ -75,7 +75,7 @@ type FS struct {
 	groups *groupCache
 
 	nextFh  atomic.Uint64
-	handles sync.Map // uint64 -> *fop.FD
+	handles sync.Map // uint64 -> *fop.FD (files) or *dirStream
 
 	ready chan struct{} // closed once the graph is up or UpTimeout passed
 }
@@ -162,10 +162,11 @@ func (fs *FS) status(op string, loc *fop.Loc, err error) fuse.Status {
 	return fuse.Status(e)
 }
 
-// addHandle registers fd and returns its FUSE file handle.
-func (fs *FS) addHandle(fd *fop.FD) uint64 {
+// addHandle registers an open file or directory and returns its FUSE
+// file handle.
+func (fs *FS) addHandle(v any) uint64 {
 	h := fs.nextFh.Add(1)
-	fs.handles.Store(h, fd)
+	fs.handles.Store(h, v)
 	return h
 }
 
@@ -177,20 +178,23 @@ func (fs *FS) openFile(out *fuse.OpenOut, fd *fop.FD) {
 	}
 }
 
+// handle returns the open file h, or nil.
 func (fs *FS) handle(h uint64) *fop.FD {
-	v, ok := fs.handles.Load(h)
-	if !ok {
-		return nil
-	}
-	return v.(*fop.FD)
+	v, _ := fs.handles.Load(h)
+	fd, _ := v.(*fop.FD)
+	return fd
 }
 
-func (fs *FS) dropHandle(h uint64) *fop.FD {
-	v, ok := fs.handles.LoadAndDelete(h)
-	if !ok {
-		return nil
-	}
-	return v.(*fop.FD)
+// dirStream returns the open directory h, or nil.
+func (fs *FS) dirStream(h uint64) *dirStream {
+	v, _ := fs.handles.Load(h)
+	ds, _ := v.(*dirStream)
+	return ds
+}
+
+func (fs *FS) dropHandle(h uint64) any {
+	v, _ := fs.handles.LoadAndDelete(h)
+	return v
 }
 
 // fillAttr converts a layer's attributes to the kernel's.
