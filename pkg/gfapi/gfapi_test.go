@@ -12,6 +12,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // openPosix opens a one-brick volume (storage/posix on a temp dir).
@@ -93,13 +94,17 @@ func TestFiles(t *testing.T) {
 	if err := v.Chown("/a/b/c/file", 123, -1); err != nil {
 		t.Fatal(err)
 	}
+	mtime := time.Date(2001, 2, 3, 4, 5, 6, 7000, time.UTC)
+	if err := v.Chtimes("/a/b/c/file", time.Time{}, mtime); err != nil {
+		t.Fatal(err)
+	}
 	fi, err := v.Stat("a/b/c/file") // relative: from the root
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	if fi.Size() != 4 || fi.Mode() != 0o600 || st.Uid != 123 {
-		t.Errorf("after truncate/chmod/chown: size %d mode %v uid %d", fi.Size(), fi.Mode(), st.Uid)
+	if fi.Size() != 4 || fi.Mode() != 0o600 || st.Uid != 123 || !fi.ModTime().Equal(mtime) {
+		t.Errorf("after truncate/chmod/chown/chtimes: size %d mode %v uid %d mtime %v", fi.Size(), fi.Mode(), st.Uid, fi.ModTime())
 	}
 
 	if err := v.Rename("/a/b/c/file", "/a/moved"); err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
@@ -177,6 +178,21 @@ func (v *Volume) Chown(name string, uid, gid int) error {
 		set.GID = uint32(gid)
 	}
 	return v.setattr("chown", name, set)
+}
+
+// Chtimes changes the access and modification times, as os.Chtimes: a
+// zero time.Time leaves that time as it is.
+func (v *Volume) Chtimes(name string, atime, mtime time.Time) error {
+	set := &fop.SetAttr{}
+	if !atime.IsZero() {
+		set.Valid |= fop.SetAtime
+		set.Atime = fop.TimespecOf(atime)
+	}
+	if !mtime.IsZero() {
+		set.Valid |= fop.SetMtime
+		set.Mtime = fop.TimespecOf(mtime)
+	}
+	return v.setattr("chtimes", name, set)
 }
 
 // Truncate changes a file's size.
