@@ -18,6 +18,7 @@ const dirBatch = 256
 // the kernel.
 type dirStream struct {
 	fd *fop.FD
+	g  *graphRef // the graph it was opened on, held until released
 
 	mu    sync.Mutex
 	ahead []fop.DirEntry // continue the listing after cookie `after`
@@ -39,16 +40,18 @@ func (ds *dirStream) take(off uint64, plus bool, maxAge time.Duration) []fop.Dir
 
 // OpenDir opens a directory for listing.
 func (fs *FS) OpenDir(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	n := fs.begin(in.NodeId)
+	g, n := fs.begin(in.NodeId)
+	defer g.release()
 	if n == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
 	fd := fop.NewFD(n.gfid, in.Flags)
-	if err := fs.top.Opendir(fs.ctx(&in.InHeader, 0), loc, fd); err != nil {
+	if err := g.top.Opendir(fs.ctx(&in.InHeader, 0), loc, fd); err != nil {
 		return fs.status("opendir", loc, err)
 	}
-	out.Fh = fs.addHandle(&dirStream{fd: fd})
+	g.hold()
+	out.Fh = fs.addHandle(&dirStream{fd: fd, g: g})
 	return fuse.OK
 }
 
@@ -63,8 +66,8 @@ func (fs *FS) ReadDirPlus(_ <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntry
 }
 
 func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.Status {
-	dir := fs.begin(in.NodeId)
 	ds := fs.dirStream(in.Fh)
+	dir := fs.inodes.get(in.NodeId)
 	if dir == nil || ds == nil {
 		return fuse.EBADF
 	}
@@ -73,7 +76,7 @@ func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.S
 	ents := ds.take(in.Offset, plus, fs.opts.AttrTimeout)
 	if ents == nil {
 		var err error
-		ents, err = fs.top.Readdir(fs.ctx(&in.InHeader, 0), ds.fd, in.Offset, dirBatch, plus, nil)
+		ents, err = ds.g.top.Readdir(fs.ctx(&in.InHeader, 0), ds.fd, in.Offset, dirBatch, plus, nil)
 		if err != nil {
 			return fs.status("readdir", fs.inodes.loc(dir), err)
 		}
@@ -117,12 +120,11 @@ func (fs *FS) fillDir(out *fuse.DirEntryList, dir *inode, ents []fop.DirEntry, p
 
 // FsyncDir makes a directory durable.
 func (fs *FS) FsyncDir(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
-	<-fs.ready
 	ds := fs.dirStream(in.Fh)
 	if ds == nil {
 		return fuse.EBADF
 	}
-	err := fs.top.Fsyncdir(fs.ctx(&in.InHeader, 0), ds.fd, in.FsyncFlags&1 != 0)
+	err := ds.g.top.Fsyncdir(fs.ctx(&in.InHeader, 0), ds.fd, in.FsyncFlags&1 != 0)
 	return fs.status("fsyncdir", &fop.Loc{GFID: ds.fd.GFID}, err)
 }
 
@@ -132,7 +134,8 @@ func (fs *FS) ReleaseDir(in *fuse.ReleaseIn) {
 	if !ok {
 		return
 	}
-	if err := fs.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
+	defer ds.g.release()
+	if err := ds.g.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
 		fs.log.Warn("releasedir failed", "gfid", ds.fd.GFID, "err", err)
 	}
 }
