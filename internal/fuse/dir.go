@@ -18,7 +18,6 @@ const dirBatch = 256
 // the kernel.
 type dirStream struct {
 	fd *fop.FD
-	g  *graphRef // the graph it was opened on, held until released
 
 	mu    sync.Mutex
 	ahead []fop.DirEntry // continue the listing after cookie `after`
@@ -40,18 +39,16 @@ func (ds *dirStream) take(off uint64, plus bool, maxAge time.Duration) []fop.Dir
 
 // OpenDir opens a directory for listing.
 func (fs *FS) OpenDir(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
 	fd := fop.NewFD(n.gfid, in.Flags)
-	if err := g.top.Opendir(fs.ctx(&in.InHeader, 0), loc, fd); err != nil {
+	if err := fs.top.Opendir(fs.ctx(&in.InHeader, 0), loc, fd); err != nil {
 		return fs.status("opendir", loc, err)
 	}
-	g.hold()
-	out.Fh = fs.addHandle(&dirStream{fd: fd, g: g})
+	out.Fh = fs.addHandle(&dirStream{fd: fd})
 	return fuse.OK
 }
 
@@ -66,8 +63,8 @@ func (fs *FS) ReadDirPlus(_ <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntry
 }
 
 func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.Status {
+	dir := fs.begin(in.NodeId)
 	ds := fs.dirStream(in.Fh)
-	dir := fs.inodes.get(in.NodeId)
 	if dir == nil || ds == nil {
 		return fuse.EBADF
 	}
@@ -76,7 +73,7 @@ func (fs *FS) readDir(in *fuse.ReadIn, out *fuse.DirEntryList, plus bool) fuse.S
 	ents := ds.take(in.Offset, plus, fs.opts.AttrTimeout)
 	if ents == nil {
 		var err error
-		ents, err = ds.g.top.Readdir(fs.ctx(&in.InHeader, 0), ds.fd, in.Offset, dirBatch, plus, nil)
+		ents, err = fs.top.Readdir(fs.ctx(&in.InHeader, 0), ds.fd, in.Offset, dirBatch, plus, nil)
 		if err != nil {
 			return fs.status("readdir", fs.inodes.loc(dir), err)
 		}
@@ -120,11 +117,12 @@ func (fs *FS) fillDir(out *fuse.DirEntryList, dir *inode, ents []fop.DirEntry, p
 
 // FsyncDir makes a directory durable.
 func (fs *FS) FsyncDir(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
+	<-fs.ready
 	ds := fs.dirStream(in.Fh)
 	if ds == nil {
 		return fuse.EBADF
 	}
-	err := ds.g.top.Fsyncdir(fs.ctx(&in.InHeader, 0), ds.fd, in.FsyncFlags&1 != 0)
+	err := fs.top.Fsyncdir(fs.ctx(&in.InHeader, 0), ds.fd, in.FsyncFlags&1 != 0)
 	return fs.status("fsyncdir", &fop.Loc{GFID: ds.fd.GFID}, err)
 }
 
@@ -134,8 +132,7 @@ func (fs *FS) ReleaseDir(in *fuse.ReleaseIn) {
 	if !ok {
 		return
 	}
-	defer ds.g.release()
-	if err := ds.g.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
+	if err := fs.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
 		fs.log.Warn("releasedir failed", "gfid", ds.fd.GFID, "err", err)
 	}
 }

@@ -11,13 +11,12 @@ import (
 
 // Lookup resolves name in the directory header.NodeId.
 func (fs *FS) Lookup(_ <-chan struct{}, h *fuse.InHeader, name string, out *fuse.EntryOut) fuse.Status {
-	g, dir := fs.begin(h.NodeId)
-	defer g.release()
+	dir := fs.begin(h.NodeId)
 	if dir == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.entryLoc(dir, name)
-	a, _, err := g.top.Lookup(fs.ctx(h, 0), loc, nil)
+	a, _, err := fs.top.Lookup(fs.ctx(h, 0), loc, nil)
 	if err != nil {
 		if fop.Errno(err) == syscall.ENOENT && fs.opts.NegativeTimeout > 0 {
 			// Node id 0 with a timeout is a cached "no such entry".
@@ -38,15 +37,14 @@ func (fs *FS) Forget(nodeID, nlookup uint64) {
 
 // GetAttr stats a node, through its open file when the kernel names one.
 func (fs *FS) GetAttr(_ <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
 	ctx := fs.ctx(&in.InHeader, 0)
 	if in.Flags()&fuse.FUSE_GETATTR_FH != 0 {
-		if f := fs.file(in.Fh()); f != nil {
-			a, err := f.g.top.Fstat(ctx, f.fd)
+		if fd := fs.handle(in.Fh()); fd != nil {
+			a, err := fs.top.Fstat(ctx, fd)
 			if err != nil {
 				return fs.status("fstat", fs.inodes.loc(n), err)
 			}
@@ -55,7 +53,7 @@ func (fs *FS) GetAttr(_ <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) 
 		}
 	}
 	loc := fs.inodes.loc(n)
-	a, err := g.top.Stat(ctx, loc)
+	a, err := fs.top.Stat(ctx, loc)
 	if err != nil {
 		return fs.status("stat", loc, err)
 	}
@@ -66,16 +64,15 @@ func (fs *FS) GetAttr(_ <-chan struct{}, in *fuse.GetAttrIn, out *fuse.AttrOut) 
 // SetAttr changes size (truncate) and the other attributes (setattr), on
 // the open file when the kernel names one.
 func (fs *FS) SetAttr(_ <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
 	ctx := fs.ctx(&in.InHeader, in.LockOwner)
 	loc := fs.inodes.loc(n)
-	var f *openFile
+	var fd *fop.FD
 	if fh, ok := in.GetFh(); ok {
-		f = fs.file(fh)
+		fd = fs.handle(fh)
 	}
 	var (
 		a   fop.Attr
@@ -83,20 +80,20 @@ func (fs *FS) SetAttr(_ <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) 
 		set = setAttrOf(&in.SetAttrInCommon)
 	)
 	if size, ok := in.GetSize(); ok {
-		if f != nil {
-			a, err = f.g.top.Ftruncate(ctx, f.fd, size)
+		if fd != nil {
+			a, err = fs.top.Ftruncate(ctx, fd, size)
 		} else {
-			a, err = g.top.Truncate(ctx, loc, size)
+			a, err = fs.top.Truncate(ctx, loc, size)
 		}
 		if err != nil {
 			return fs.status("truncate", loc, err)
 		}
 	}
 	if set.Valid != 0 {
-		if f != nil {
-			a, err = f.g.top.Fsetattr(ctx, f.fd, &set)
+		if fd != nil {
+			a, err = fs.top.Fsetattr(ctx, fd, &set)
 		} else {
-			a, err = g.top.Setattr(ctx, loc, &set)
+			a, err = fs.top.Setattr(ctx, loc, &set)
 		}
 		if err != nil {
 			return fs.status("setattr", loc, err)
@@ -105,7 +102,7 @@ func (fs *FS) SetAttr(_ <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) 
 	if in.Valid&(fuse.FATTR_SIZE|fuse.FATTR_MODE|fuse.FATTR_UID|fuse.FATTR_GID|fuse.FATTR_ATIME|fuse.FATTR_MTIME) == 0 {
 		// Nothing we change (a bare ctime or kill-suid request): report
 		// the current attributes.
-		if a, err = g.top.Stat(ctx, loc); err != nil {
+		if a, err = fs.top.Stat(ctx, loc); err != nil {
 			return fs.status("stat", loc, err)
 		}
 	}
@@ -150,15 +147,14 @@ func setAttrOf(in *fuse.SetAttrInCommon) fop.SetAttr {
 // newEntry runs an operation that creates name in directory id: the new
 // object's GFID is chosen here, so that every replica agrees on it.
 func (fs *FS) newEntry(h *fuse.InHeader, name, op string, out *fuse.EntryOut,
-	create func(ctx context.Context, top fop.Layer, loc *fop.Loc) (fop.Attr, error)) fuse.Status {
-	g, dir := fs.begin(h.NodeId)
-	defer g.release()
+	create func(ctx context.Context, loc *fop.Loc) (fop.Attr, error)) fuse.Status {
+	dir := fs.begin(h.NodeId)
 	if dir == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.entryLoc(dir, name)
 	loc.GFID = fop.NewGFID()
-	a, err := create(fs.ctx(h, 0), g.top, loc)
+	a, err := create(fs.ctx(h, 0), loc)
 	if err != nil {
 		return fs.status(op, loc, err)
 	}
@@ -168,32 +164,31 @@ func (fs *FS) newEntry(h *fuse.InHeader, name, op string, out *fuse.EntryOut,
 
 // Mknod creates a device, fifo, socket or regular file.
 func (fs *FS) Mknod(_ <-chan struct{}, in *fuse.MknodIn, name string, out *fuse.EntryOut) fuse.Status {
-	return fs.newEntry(&in.InHeader, name, "mknod", out, func(ctx context.Context, top fop.Layer, loc *fop.Loc) (fop.Attr, error) {
-		a, _, err := top.Mknod(ctx, loc, in.Mode, in.Umask, uint64(in.Rdev), nil)
+	return fs.newEntry(&in.InHeader, name, "mknod", out, func(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+		a, _, err := fs.top.Mknod(ctx, loc, in.Mode, in.Umask, uint64(in.Rdev), nil)
 		return a, err
 	})
 }
 
 // Mkdir creates a directory.
 func (fs *FS) Mkdir(_ <-chan struct{}, in *fuse.MkdirIn, name string, out *fuse.EntryOut) fuse.Status {
-	return fs.newEntry(&in.InHeader, name, "mkdir", out, func(ctx context.Context, top fop.Layer, loc *fop.Loc) (fop.Attr, error) {
-		a, _, err := top.Mkdir(ctx, loc, in.Mode, in.Umask, nil)
+	return fs.newEntry(&in.InHeader, name, "mkdir", out, func(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+		a, _, err := fs.top.Mkdir(ctx, loc, in.Mode, in.Umask, nil)
 		return a, err
 	})
 }
 
 // Symlink creates linkName pointing to target.
 func (fs *FS) Symlink(_ <-chan struct{}, h *fuse.InHeader, target, linkName string, out *fuse.EntryOut) fuse.Status {
-	return fs.newEntry(h, linkName, "symlink", out, func(ctx context.Context, top fop.Layer, loc *fop.Loc) (fop.Attr, error) {
-		a, _, err := top.Symlink(ctx, loc, target, 0, nil)
+	return fs.newEntry(h, linkName, "symlink", out, func(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+		a, _, err := fs.top.Symlink(ctx, loc, target, 0, nil)
 		return a, err
 	})
 }
 
 // Link adds name in directory in.NodeId for the node in.Oldnodeid.
 func (fs *FS) Link(_ <-chan struct{}, in *fuse.LinkIn, name string, out *fuse.EntryOut) fuse.Status {
-	g, dir := fs.begin(in.NodeId)
-	defer g.release()
+	dir := fs.begin(in.NodeId)
 	old := fs.inodes.get(in.Oldnodeid)
 	if dir == nil || old == nil {
 		return fuse.ENOENT
@@ -201,7 +196,7 @@ func (fs *FS) Link(_ <-chan struct{}, in *fuse.LinkIn, name string, out *fuse.En
 	oldLoc := fs.inodes.loc(old)
 	newLoc := fs.inodes.entryLoc(dir, name)
 	newLoc.GFID = old.gfid
-	a, _, err := g.top.Link(fs.ctx(&in.InHeader, 0), oldLoc, newLoc)
+	a, _, err := fs.top.Link(fs.ctx(&in.InHeader, 0), oldLoc, newLoc)
 	if err != nil {
 		return fs.status("link", newLoc, err)
 	}
@@ -211,39 +206,36 @@ func (fs *FS) Link(_ <-chan struct{}, in *fuse.LinkIn, name string, out *fuse.En
 
 // Unlink removes a non-directory entry.
 func (fs *FS) Unlink(_ <-chan struct{}, h *fuse.InHeader, name string) fuse.Status {
-	g, dir := fs.begin(h.NodeId)
-	defer g.release()
+	dir := fs.begin(h.NodeId)
 	if dir == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.entryLoc(dir, name)
-	_, err := g.top.Unlink(fs.ctx(h, 0), loc)
+	_, err := fs.top.Unlink(fs.ctx(h, 0), loc)
 	return fs.status("unlink", loc, err)
 }
 
 // Rmdir removes an empty directory.
 func (fs *FS) Rmdir(_ <-chan struct{}, h *fuse.InHeader, name string) fuse.Status {
-	g, dir := fs.begin(h.NodeId)
-	defer g.release()
+	dir := fs.begin(h.NodeId)
 	if dir == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.entryLoc(dir, name)
-	_, err := g.top.Rmdir(fs.ctx(h, 0), loc)
+	_, err := fs.top.Rmdir(fs.ctx(h, 0), loc)
 	return fs.status("rmdir", loc, err)
 }
 
 // Rename moves oldName in in.NodeId to newName in in.Newdir.
 func (fs *FS) Rename(_ <-chan struct{}, in *fuse.RenameIn, oldName, newName string) fuse.Status {
-	g, oldDir := fs.begin(in.NodeId)
-	defer g.release()
+	oldDir := fs.begin(in.NodeId)
 	newDir := fs.inodes.get(in.Newdir)
 	if oldDir == nil || newDir == nil {
 		return fuse.ENOENT
 	}
 	oldLoc := fs.inodes.entryLoc(oldDir, oldName)
 	newLoc := fs.inodes.entryLoc(newDir, newName)
-	obj, _, _, err := g.top.Rename(fs.ctx(&in.InHeader, 0), oldLoc, newLoc, in.Flags)
+	obj, _, _, err := fs.top.Rename(fs.ctx(&in.InHeader, 0), oldLoc, newLoc, in.Flags)
 	if err != nil {
 		return fs.status("rename", oldLoc, err)
 	}
@@ -255,13 +247,12 @@ func (fs *FS) Rename(_ <-chan struct{}, in *fuse.RenameIn, oldName, newName stri
 
 // Readlink returns a symlink's target.
 func (fs *FS) Readlink(_ <-chan struct{}, h *fuse.InHeader) ([]byte, fuse.Status) {
-	g, n := fs.begin(h.NodeId)
-	defer g.release()
+	n := fs.begin(h.NodeId)
 	if n == nil {
 		return nil, fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
-	t, err := g.top.Readlink(fs.ctx(h, 0), loc)
+	t, err := fs.top.Readlink(fs.ctx(h, 0), loc)
 	if err != nil {
 		return nil, fs.status("readlink", loc, err)
 	}
@@ -270,24 +261,22 @@ func (fs *FS) Readlink(_ <-chan struct{}, h *fuse.InHeader) ([]byte, fuse.Status
 
 // Access checks permissions as the caller (the bricks decide).
 func (fs *FS) Access(_ <-chan struct{}, in *fuse.AccessIn) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
-	return fs.status("access", loc, g.top.Access(fs.ctx(&in.InHeader, 0), loc, in.Mask))
+	return fs.status("access", loc, fs.top.Access(fs.ctx(&in.InHeader, 0), loc, in.Mask))
 }
 
 // StatFs reports the volume's capacity.
 func (fs *FS) StatFs(_ <-chan struct{}, h *fuse.InHeader, out *fuse.StatfsOut) fuse.Status {
-	g, n := fs.begin(h.NodeId)
-	defer g.release()
+	n := fs.begin(h.NodeId)
 	if n == nil {
 		n = fs.inodes.root
 	}
 	loc := fs.inodes.loc(n)
-	st, err := g.top.Statfs(fs.ctx(h, 0), loc)
+	st, err := fs.top.Statfs(fs.ctx(h, 0), loc)
 	if err != nil {
 		return fs.status("statfs", loc, err)
 	}

@@ -11,27 +11,25 @@ import (
 
 // Create creates and opens a regular file.
 func (fs *FS) Create(_ <-chan struct{}, in *fuse.CreateIn, name string, out *fuse.CreateOut) fuse.Status {
-	g, dir := fs.begin(in.NodeId)
-	defer g.release()
+	dir := fs.begin(in.NodeId)
 	if dir == nil {
 		return fuse.ENOENT
 	}
 	loc := fs.inodes.entryLoc(dir, name)
 	loc.GFID = fop.NewGFID()
 	fd := fop.NewFD(loc.GFID, in.Flags)
-	a, _, err := g.top.Create(fs.ctx(&in.InHeader, 0), loc, in.Flags, in.Mode, in.Umask, fd, nil)
+	a, _, err := fs.top.Create(fs.ctx(&in.InHeader, 0), loc, in.Flags, in.Mode, in.Umask, fd, nil)
 	if err != nil {
 		return fs.status("create", loc, err)
 	}
 	fs.entry(&out.EntryOut, dir, name, &a)
-	fs.opened(&out.OpenOut, g, fd)
+	fs.openFile(&out.OpenOut, fd)
 	return fuse.OK
 }
 
 // Open opens a node's file.
 func (fs *FS) Open(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
@@ -41,24 +39,24 @@ func (fs *FS) Open(_ <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.S
 	// brick's handle path).
 	flags := in.Flags &^ (syscall.O_NOFOLLOW | syscall.O_CREAT | syscall.O_EXCL | syscall.O_NOCTTY)
 	fd := fop.NewFD(n.gfid, flags)
-	if err := g.top.Open(fs.ctx(&in.InHeader, 0), loc, flags, fd); err != nil {
+	if err := fs.top.Open(fs.ctx(&in.InHeader, 0), loc, flags, fd); err != nil {
 		return fs.status("open", loc, err)
 	}
-	fs.opened(out, g, fd)
+	fs.openFile(out, fd)
 	return fuse.OK
 }
 
 // Read reads into buf, which go-fuse owns and sends back.
 func (fs *FS) Read(_ <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadResult, fuse.Status) {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return nil, fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
 	if int(in.Size) < len(buf) {
 		buf = buf[:in.Size]
 	}
-	n, err := top.Read(fs.ctx(&in.InHeader, in.LockOwner), fd, buf, int64(in.Offset))
+	n, err := fs.top.Read(fs.ctx(&in.InHeader, in.LockOwner), fd, buf, int64(in.Offset))
 	if err != nil {
 		return nil, fs.status("read", &fop.Loc{GFID: fd.GFID}, err)
 	}
@@ -68,12 +66,12 @@ func (fs *FS) Read(_ <-chan struct{}, in *fuse.ReadIn, buf []byte) (fuse.ReadRes
 // Write writes data. The layers must not keep data after they return:
 // go-fuse reuses the buffer for the next request.
 func (fs *FS) Write(_ <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, fuse.Status) {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return 0, fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
-	n, _, err := top.Write(fs.ctx(&in.InHeader, in.LockOwner), fd, data, int64(in.Offset))
+	n, _, err := fs.top.Write(fs.ctx(&in.InHeader, in.LockOwner), fd, data, int64(in.Offset))
 	if err != nil {
 		return 0, fs.status("write", &fop.Loc{GFID: fd.GFID}, err)
 	}
@@ -83,45 +81,44 @@ func (fs *FS) Write(_ <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, f
 // Flush is close(2) of one descriptor: the layers release the POSIX locks
 // of the closing lock owner here.
 func (fs *FS) Flush(_ <-chan struct{}, in *fuse.FlushIn) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
-	return fs.status("flush", &fop.Loc{GFID: fd.GFID}, top.Flush(fs.ctx(&in.InHeader, in.LockOwner), fd))
+	return fs.status("flush", &fop.Loc{GFID: fd.GFID}, fs.top.Flush(fs.ctx(&in.InHeader, in.LockOwner), fd))
 }
 
 // Fsync makes the file's data (and metadata unless datasync) durable.
 func (fs *FS) Fsync(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
-	_, err := top.Fsync(fs.ctx(&in.InHeader, 0), fd, in.FsyncFlags&1 != 0)
+	_, err := fs.top.Fsync(fs.ctx(&in.InHeader, 0), fd, in.FsyncFlags&1 != 0)
 	return fs.status("fsync", &fop.Loc{GFID: fd.GFID}, err)
 }
 
 // Release closes the file's last descriptor.
 func (fs *FS) Release(_ <-chan struct{}, in *fuse.ReleaseIn) {
-	f, ok := fs.dropHandle(in.Fh).(*openFile)
+	fd, ok := fs.dropHandle(in.Fh).(*fop.FD)
 	if !ok {
 		return
 	}
-	defer f.g.release()
-	if err := f.g.top.Release(fs.ctx(&in.InHeader, in.LockOwner), f.fd); err != nil {
-		fs.log.Warn("release failed", "gfid", f.fd.GFID, "err", err)
+	if err := fs.top.Release(fs.ctx(&in.InHeader, in.LockOwner), fd); err != nil {
+		fs.log.Warn("release failed", "gfid", fd.GFID, "err", err)
 	}
 }
 
 // Lseek answers SEEK_DATA and SEEK_HOLE; the kernel handles the others.
 func (fs *FS) Lseek(_ <-chan struct{}, in *fuse.LseekIn, out *fuse.LseekOut) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
-	off, err := top.Seek(fs.ctx(&in.InHeader, 0), fd, int64(in.Offset), int(in.Whence))
+	off, err := fs.top.Seek(fs.ctx(&in.InHeader, 0), fd, int64(in.Offset), int(in.Whence))
 	if err != nil {
 		return fs.status("seek", &fop.Loc{GFID: fd.GFID}, err)
 	}
@@ -132,21 +129,21 @@ func (fs *FS) Lseek(_ <-chan struct{}, in *fuse.LseekIn, out *fuse.LseekOut) fus
 // Fallocate maps fallocate(2)'s modes to the layers' calls, as GlusterFS's
 // bridge does: punching a hole is a discard, zeroing a range a zerofill.
 func (fs *FS) Fallocate(_ <-chan struct{}, in *fuse.FallocateIn) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
 	ctx := fs.ctx(&in.InHeader, 0)
 	off, length := int64(in.Offset), int64(in.Length)
 	var err error
 	switch {
 	case in.Mode&unix.FALLOC_FL_PUNCH_HOLE != 0:
-		_, err = top.Discard(ctx, fd, off, length)
+		_, err = fs.top.Discard(ctx, fd, off, length)
 	case in.Mode&unix.FALLOC_FL_ZERO_RANGE != 0:
-		_, err = top.Zerofill(ctx, fd, off, length)
+		_, err = fs.top.Zerofill(ctx, fd, off, length)
 	default:
-		_, err = top.Fallocate(ctx, fd, in.Mode, off, length)
+		_, err = fs.top.Fallocate(ctx, fd, in.Mode, off, length)
 	}
 	return fs.status("fallocate", &fop.Loc{GFID: fd.GFID}, err)
 }

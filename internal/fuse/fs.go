@@ -68,14 +68,14 @@ func DefaultOptions() Options {
 type FS struct {
 	fuse.RawFileSystem // ENOSYS for what GlusterFS does not offer either (ioctl, ...)
 
-	cur    atomic.Pointer[graphRef]
+	top    fop.Layer
 	opts   Options
 	log    *slog.Logger
 	inodes *inodeTable
 	groups *groupCache
 
 	nextFh  atomic.Uint64
-	handles sync.Map // uint64 -> *openFile or *dirStream
+	handles sync.Map // uint64 -> *fop.FD (files) or *dirStream
 
 	ready chan struct{} // closed once the graph is up or UpTimeout passed
 }
@@ -99,15 +99,13 @@ func New(top fop.Layer, o Options) *FS {
 	}
 	fs := &FS{
 		RawFileSystem: fuse.NewDefaultRawFileSystem(),
+		top:           top,
 		opts:          o,
 		log:           o.Logger,
 		inodes:        newInodeTable(),
 		groups:        newGroupCache(o.ProcFS, o.GroupsTTL),
 		ready:         make(chan struct{}),
 	}
-	g := &graphRef{top: top, close: func() {}}
-	g.hold() // for being current; SwitchGraph drops it
-	fs.cur.Store(g)
 	go fs.waitUp()
 	return fs
 }
@@ -136,12 +134,11 @@ func (fs *FS) OnUnmount() { fs.log.Info("unmounted") }
 // SetDebug is unused: go-fuse's own Debug option logs requests.
 func (fs *FS) SetDebug(bool) {}
 
-// begin waits until the graph is up (once), then holds the current graph
-// for the request and resolves its node; nil means the kernel named a
-// node we do not know. The caller releases the graph.
-func (fs *FS) begin(id uint64) (*graphRef, *inode) {
+// begin waits until the graph is up (once), then resolves the request's
+// node; nil means the kernel named a node we do not know.
+func (fs *FS) begin(id uint64) *inode {
 	<-fs.ready
-	return fs.acquire(), fs.inodes.get(id)
+	return fs.inodes.get(id)
 }
 
 // status maps an error from the graph to the FUSE reply.
@@ -173,35 +170,23 @@ func (fs *FS) addHandle(v any) uint64 {
 	return h
 }
 
-// opened registers a file opened on g (which it holds until the file is
-// released) and fills the kernel's open reply.
-func (fs *FS) opened(out *fuse.OpenOut, g *graphRef, fd *fop.FD) {
-	g.hold()
-	out.Fh = fs.addHandle(&openFile{fd: fd, g: g})
+// openFile registers an opened file and fills the kernel's open reply.
+func (fs *FS) openFile(out *fuse.OpenOut, fd *fop.FD) {
+	out.Fh = fs.addHandle(fd)
 	if fs.opts.DirectIO {
 		out.OpenFlags |= fuse.FOPEN_DIRECT_IO
 	}
 }
 
-// openFile is an open file and the graph it was opened on.
-type openFile struct {
-	fd *fop.FD
-	g  *graphRef
-}
-
-// file waits until the graph is up (once) and returns the open file h, or
-// nil.
-func (fs *FS) file(h uint64) *openFile {
-	<-fs.ready
+// handle returns the open file h, or nil.
+func (fs *FS) handle(h uint64) *fop.FD {
 	v, _ := fs.handles.Load(h)
-	f, _ := v.(*openFile)
-	return f
+	fd, _ := v.(*fop.FD)
+	return fd
 }
 
-// dirStream waits until the graph is up (once) and returns the open
-// directory h, or nil.
+// dirStream returns the open directory h, or nil.
 func (fs *FS) dirStream(h uint64) *dirStream {
-	<-fs.ready
 	v, _ := fs.handles.Load(h)
 	ds, _ := v.(*dirStream)
 	return ds

@@ -2,7 +2,6 @@ package fuse
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -358,60 +357,5 @@ func TestSetLkwInterrupted(t *testing.T) {
 	}
 	if err := cmd.Wait(); err == nil {
 		t.Error("flock succeeded although the lock was held")
-	}
-}
-
-// TestSwitchGraph replaces the graph under a mount: new requests go to
-// the new graph, a file opened before keeps writing to the old one, and the
-// old graph is closed once that file is closed.
-func TestSwitchGraph(t *testing.T) {
-	oldG, newG := newMemFS(), newMemFS()
-	if _, _, err := newG.Create(context.Background(), &fop.Loc{Parent: fop.RootGFID, Name: "b", GFID: fop.NewGFID()}, 0, 0o644, 0, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	fs := New(oldG, DefaultOptions())
-	srv, err := Mount(dir, fs, MountOptions{FsName: "test:/switch"})
-	if err != nil {
-		t.Skipf("cannot mount FUSE here: %v", err)
-	}
-	go srv.Serve()
-	t.Cleanup(func() {
-		if err := srv.Unmount(); err != nil {
-			_ = unix.Unmount(dir, unix.MNT_DETACH)
-		}
-	})
-	if err := srv.WaitMount(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(filepath.Join(dir, "a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-
-	closed := make(chan struct{})
-	fs.SwitchGraph(newG, func() { close(closed) })
-	ents, err := os.ReadDir(dir)
-	if err != nil || len(ents) != 1 || ents[0].Name() != "b" {
-		t.Fatalf("listing after the switch: %v %v", ents, err)
-	}
-	if _, err := f.Write([]byte("old")); err != nil {
-		t.Fatal(err)
-	}
-	a, _, err := oldG.Lookup(context.Background(), &fop.Loc{Parent: fop.RootGFID, Name: "a"}, nil)
-	if err != nil || a.Size != 3 {
-		t.Errorf("write through a file opened before the switch: size %d, %v", a.Size, err)
-	}
-	select {
-	case <-closed:
-		t.Fatal("old graph closed while a file is open on it")
-	default:
-	}
-	f.Close()
-	select {
-	case <-closed:
-	case <-time.After(time.Minute): // a hang, not a slow machine
-		t.Fatal("old graph not closed after its last file")
 	}
 }

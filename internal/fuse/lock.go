@@ -29,13 +29,13 @@ func fileLockOf(l *fop.Flock) fuse.FileLock {
 
 // GetLk reports a lock that would block in.Lk, or F_UNLCK.
 func (fs *FS) GetLk(_ <-chan struct{}, in *fuse.LkIn, out *fuse.LkOut) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
 	l := flockOf(in)
-	got, err := top.Lk(fs.ctx(&in.InHeader, in.Owner), fd, fop.GetLk, &l)
+	got, err := fs.top.Lk(fs.ctx(&in.InHeader, in.Owner), fd, fop.GetLk, &l)
 	if err != nil {
 		return fs.status("getlk", &fop.Loc{GFID: fd.GFID}, err)
 	}
@@ -55,17 +55,17 @@ func (fs *FS) SetLkw(cancel <-chan struct{}, in *fuse.LkIn) fuse.Status {
 }
 
 func (fs *FS) setLk(cancel <-chan struct{}, in *fuse.LkIn, cmd int) fuse.Status {
-	f := fs.file(in.Fh)
-	if f == nil {
+	<-fs.ready
+	fd := fs.handle(in.Fh)
+	if fd == nil {
 		return fuse.EBADF
 	}
-	fd, top := f.fd, f.g.top
 	l := flockOf(in)
 	ctx := fs.ctx(&in.InHeader, in.Owner)
 	if cancel != nil {
 		ctx = cancelCtx{Context: ctx, cancel: cancel}
 	}
-	_, err := top.Lk(ctx, fd, cmd, &l)
+	_, err := fs.top.Lk(ctx, fd, cmd, &l)
 	if err != nil && ctx.Err() != nil {
 		return fuse.EINTR
 	}

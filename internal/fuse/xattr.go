@@ -18,8 +18,7 @@ func internalXattr(name string) bool {
 
 // GetXAttr returns one attribute's value; with an empty dest, its size.
 func (fs *FS) GetXAttr(_ <-chan struct{}, h *fuse.InHeader, name string, dest []byte) (uint32, fuse.Status) {
-	g, n := fs.begin(h.NodeId)
-	defer g.release()
+	n := fs.begin(h.NodeId)
 	if n == nil {
 		return 0, fuse.ENOENT
 	}
@@ -27,7 +26,7 @@ func (fs *FS) GetXAttr(_ <-chan struct{}, h *fuse.InHeader, name string, dest []
 		return 0, fuse.ENOATTR
 	}
 	loc := fs.inodes.loc(n)
-	d, err := g.top.Getxattr(fs.ctx(h, 0), loc, name)
+	d, err := fs.top.Getxattr(fs.ctx(h, 0), loc, name)
 	if err != nil {
 		return 0, fs.status("getxattr", loc, err)
 	}
@@ -40,13 +39,12 @@ func (fs *FS) GetXAttr(_ <-chan struct{}, h *fuse.InHeader, name string, dest []
 
 // ListXAttr lists the attribute names the caller may see.
 func (fs *FS) ListXAttr(_ <-chan struct{}, h *fuse.InHeader, dest []byte) (uint32, fuse.Status) {
-	g, n := fs.begin(h.NodeId)
-	defer g.release()
+	n := fs.begin(h.NodeId)
 	if n == nil {
 		return 0, fuse.ENOENT
 	}
 	loc := fs.inodes.loc(n)
-	d, err := g.top.Getxattr(fs.ctx(h, 0), loc, "")
+	d, err := fs.top.Getxattr(fs.ctx(h, 0), loc, "")
 	if err != nil {
 		return 0, fs.status("listxattr", loc, err)
 	}
@@ -79,8 +77,7 @@ func copyOut(dest, v []byte) (uint32, fuse.Status) {
 
 // SetXAttr sets one attribute.
 func (fs *FS) SetXAttr(_ <-chan struct{}, in *fuse.SetXAttrIn, name string, data []byte) fuse.Status {
-	g, n := fs.begin(in.NodeId)
-	defer g.release()
+	n := fs.begin(in.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
@@ -90,13 +87,12 @@ func (fs *FS) SetXAttr(_ <-chan struct{}, in *fuse.SetXAttrIn, name string, data
 	loc := fs.inodes.loc(n)
 	// data is go-fuse's buffer; layers may keep the dict.
 	d := fop.Dict{name: slices.Clone(data)}
-	return fs.status("setxattr", loc, g.top.Setxattr(fs.ctx(&in.InHeader, 0), loc, d, int(in.Flags)))
+	return fs.status("setxattr", loc, fs.top.Setxattr(fs.ctx(&in.InHeader, 0), loc, d, int(in.Flags)))
 }
 
 // RemoveXAttr removes one attribute.
 func (fs *FS) RemoveXAttr(_ <-chan struct{}, h *fuse.InHeader, name string) fuse.Status {
-	g, n := fs.begin(h.NodeId)
-	defer g.release()
+	n := fs.begin(h.NodeId)
 	if n == nil {
 		return fuse.ENOENT
 	}
@@ -104,5 +100,5 @@ func (fs *FS) RemoveXAttr(_ <-chan struct{}, h *fuse.InHeader, name string) fuse
 		return fuse.EPERM
 	}
 	loc := fs.inodes.loc(n)
-	return fs.status("removexattr", loc, g.top.Removexattr(fs.ctx(h, 0), loc, name))
+	return fs.status("removexattr", loc, fs.top.Removexattr(fs.ctx(h, 0), loc, name))
 }
