@@ -118,13 +118,19 @@ func mountInfo(t *testing.T, dir string) (fstype, source string, ok bool) {
 	return fstype, source, ok
 }
 
-// waitGone waits for a process that is not our child to end.
+// waitGone waits for a process that is not our child to end and to have
+// closed its files (its /dev/fuse above all).
 func waitGone(t *testing.T, pid int) {
 	t.Helper()
 	for range 3000 {
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		// Gone, or a zombie nobody has reaped yet.
-		if err != nil || bytes.Contains(stat, []byte(") Z ")) {
+		if err != nil {
+			return
+		}
+		// A zombie nobody has reaped yet is gone once its other threads
+		// are, which closes its descriptors.
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if bytes.Contains(stat, []byte(") Z ")) && len(fds) == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -45,6 +45,7 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/graphswitch"
 	"github.com/gluster-go/gluster-go/internal/layers"
 	"github.com/gluster-go/gluster-go/internal/volfetch"
 	"github.com/gluster-go/gluster-go/internal/volfile"
@@ -91,7 +92,7 @@ func WithServerPort(port int) Option {
 
 // Volume is an open volume. Its methods are safe for concurrent use.
 type Volume struct {
-	g          *graph.Graph
+	sw         *graphswitch.Switch
 	top        fop.Layer
 	caller     fop.Caller
 	stopFollow context.CancelFunc
@@ -156,18 +157,22 @@ func start(ctx context.Context, vf *volfetch.Volfile, fetcher *volfetch.Fetcher,
 		g.Close()
 		return nil, fmt.Errorf("volume %s not reachable: %w", g.TopName, err)
 	}
+	// Calls go through a switch, so that when the volume changes shape
+	// (add-brick) a new graph takes over without reopening the volume.
+	sw := graphswitch.New(g, o.log)
 	followCtx, stop := context.WithCancel(context.Background())
 	if fetcher != nil {
-		go volfetch.Follow(followCtx, fetcher, vf, g, o.log)
+		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(o.registry, graph.Options{Logger: o.log}), o.log)
 	}
-	return &Volume{g: g, top: g.Top, caller: o.caller, stopFollow: stop}, nil
+	return &Volume{sw: sw, top: sw, caller: o.caller, stopFollow: stop}, nil
 }
 
-// Close stops following the volfile and closes the graph (connections to
-// the bricks). Files still open become unusable.
+// Close stops following the volfile and closes the graph (the connections
+// to the bricks), at once or, if Files are still open, when the last one
+// is closed.
 func (v *Volume) Close() error {
 	v.stopFollow()
-	return v.g.Close()
+	return v.sw.Close()
 }
 
 // ctx is the context every call runs with.
