@@ -271,6 +271,9 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		EnableLocks:         true,
 		DisableReadDirPlus:  o.NoReaddirPlus,
 		Debug:               o.Debug,
+		// go-fuse's own messages (a layer's panic, a kernel protocol
+		// error) go to our log.
+		Logger: slog.NewLogLogger(fs.log.Handler(), slog.LevelWarn),
 	}
 	// As GlusterFS does: the kernel checks permissions against the
 	// attributes it holds, so a cached path cannot bypass a directory's
