@@ -78,17 +78,25 @@ func newCommand() *cobra.Command {
 				return mountd.Daemonize(os.Args[1:])
 			}
 			notify := mountd.ChildNotifier()
-			log, closeLog, err := openLog(logFile, logLevel, cfg.MountPoint)
-			if err != nil {
+			// A daemonized child tells its parent why it gives up.
+			fail := func(err error) error {
 				if notify != nil {
 					notify(err)
 				}
 				return err
 			}
+			log, closeLog, err := openLog(logFile, logLevel, cfg.MountPoint)
+			if err != nil {
+				return fail(err)
+			}
 			defer closeLog()
 			if pidFile != "" {
+				// The client leaves its working directory (see mountd.Run).
+				if pidFile, err = filepath.Abs(pidFile); err != nil {
+					return fail(fmt.Errorf("pid file: %w", err))
+				}
 				if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-					return fmt.Errorf("pid file: %w", err)
+					return fail(fmt.Errorf("pid file: %w", err))
 				}
 				defer os.Remove(pidFile)
 			}

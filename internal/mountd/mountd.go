@@ -55,7 +55,7 @@ func LogFileFor(logDir, mountPoint string) string {
 }
 
 // Run mounts the volume and serves it until ctx ends (SIGTERM: unmount)
-// or the mount goes away (umount). ready is called once, with nil when
+// or the mount goes away (umount). It changes the working directory to /. ready is called once, with nil when
 // the mount answers or with the reason it will not.
 func Run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, ready func(error)) error {
 	var once sync.Once
@@ -77,6 +77,11 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	}
 	vf, fetcher, fsName, err := loadVolfile(ctx, cfg)
 	if err != nil {
+		return err
+	}
+	// Every path is resolved by now; a client must not keep the directory
+	// it was started from busy (it could not be unmounted).
+	if err := os.Chdir("/"); err != nil {
 		return err
 	}
 	if err := clearStale(mnt, log); err != nil {
