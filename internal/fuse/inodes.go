@@ -10,6 +10,10 @@ import (
 // rootID is the FUSE node id of the mount's root.
 const rootID = 1
 
+// maxDepth bounds the directory depth of the paths we build; a path is
+// only for logs and layers' best-effort use.
+const maxDepth = 4096
+
 // nShards spreads the inode table over independent locks: lookups of
 // different files in parallel do not contend. A node id encodes its shard
 // (id % nShards) so that both directions of the map live in one shard.
@@ -131,7 +135,8 @@ func (t *inodeTable) moved(g fop.GFID, parent *inode, name string) {
 // name it was last reached by.
 func (t *inodeTable) path(n *inode) string {
 	var parts []string
-	for n != nil && n != t.root {
+	// The bound only guards against a cycle from racing renames.
+	for n != nil && n != t.root && len(parts) < maxDepth {
 		s := t.shardOfGFID(n.gfid)
 		s.mu.Lock()
 		name, p := n.name, n.parent
