@@ -43,10 +43,10 @@ func (v *Volume) OpenFile(name string, flag int, perm fs.FileMode) (*File, error
 	for {
 		loc, a, err := v.resolve(ctx, name, flag&syscall.O_NOFOLLOW == 0)
 		switch {
-		case err == nil && a.Type() == syscall.S_IFLNK:
-			return nil, pathErr("open", name, syscall.ELOOP)
 		case err == nil && flag&syscall.O_CREAT != 0 && flag&syscall.O_EXCL != 0:
 			return nil, pathErr("open", name, syscall.EEXIST)
+		case err == nil && a.Type() == syscall.S_IFLNK:
+			return nil, pathErr("open", name, syscall.ELOOP)
 		case err == nil:
 			if a.IsDir() && flag&(syscall.O_WRONLY|syscall.O_RDWR) != 0 {
 				return nil, pathErr("open", name, syscall.EISDIR)
