@@ -270,7 +270,7 @@ func TestReadOnlyAndOptions(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.brick, "f"), []byte("data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.mount(t, "--volfile="+s.volfile, "--read-only", "--use-readdirp=no", "--direct-io-mode=enable",
+	s.mount(t, "--volfile="+s.volfile, "--read-only", "--use-readdirp=no", "--direct-io-mode=enable", "--acl", "--fopen-keep-cache",
 		"--xlator-option=vol.dir-fd-cache=16", "--entry-timeout=0", "--attribute-timeout=0")
 	if got, err := os.ReadFile(filepath.Join(s.mnt, "f")); err != nil || string(got) != "data" {
 		t.Errorf("read: %q %v", got, err)

@@ -125,6 +125,8 @@ func newCommand() *cobra.Command {
 	f.Float64Var(&negative, "negative-timeout", fuse.DefaultNegativeTimeout.Seconds(), "seconds the kernel caches missing names")
 	f.Float64Var(&gidTimeout, "gid-timeout", fuse.DefaultGroupsTTL.Seconds(), "seconds a process's supplementary groups are cached")
 	f.BoolVar(&cfg.Mount.ReadOnly, "read-only", false, "mount read-only")
+	f.BoolVar(&cfg.Mount.ACL, "acl", false, "let the bricks decide every access, POSIX ACLs included")
+	f.BoolVar(&cfg.FS.KeepCache, "fopen-keep-cache", false, "keep cached file data across opens")
 	f.StringVar(&readdirp, "use-readdirp", "yes", "list directories with attributes (READDIRPLUS): yes or no")
 	f.StringVar(&directIO, "direct-io-mode", "auto", "enable: bypass the page cache for file data; disable, auto: use it")
 	f.IntVar(&cfg.Mount.MaxBackground, "background-qlen", fuse.DefaultMaxBackground, "kernel queue of background requests")

@@ -49,6 +49,10 @@ type Options struct {
 	GroupsTTL time.Duration
 	// DirectIO bypasses the kernel's page cache for file data.
 	DirectIO bool
+	// KeepCache keeps a file's cached pages across opens (GlusterFS's
+	// fopen-keep-cache); the kernel still drops them when it sees the
+	// file's size or mtime change.
+	KeepCache bool
 }
 
 // DefaultOptions returns GlusterFS's defaults.
@@ -176,6 +180,9 @@ func (fs *FS) openFile(out *fuse.OpenOut, fd *fop.FD) {
 	if fs.opts.DirectIO {
 		out.OpenFlags |= fuse.FOPEN_DIRECT_IO
 	}
+	if fs.opts.KeepCache {
+		out.OpenFlags |= fuse.FOPEN_KEEP_CACHE
+	}
 }
 
 // handle returns the open file h, or nil.
@@ -240,6 +247,9 @@ func (fs *FS) attrOut(out *fuse.AttrOut, a *fop.Attr) {
 type MountOptions struct {
 	FsName   string // shown as the mount's source, "HOST:/VOL"
 	ReadOnly bool
+	// ACL leaves every permission decision to the bricks, which apply
+	// POSIX ACLs; otherwise the kernel checks mode bits first.
+	ACL bool
 	// NoReaddirPlus makes listings plain READDIR (GlusterFS's
 	// use-readdirp=no).
 	NoReaddirPlus bool
@@ -275,10 +285,12 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		// error) go to our log.
 		Logger: slog.NewLogLogger(fs.log.Handler(), slog.LevelWarn),
 	}
-	// As GlusterFS does: the kernel checks permissions against the
-	// attributes it holds, so a cached path cannot bypass a directory's
-	// search permission; the bricks check again as the caller.
-	mo.Options = append(mo.Options, "default_permissions")
+	// As GlusterFS does without acl: the kernel checks permissions against
+	// the attributes it holds, so a cached path cannot bypass a
+	// directory's search permission; the bricks check again as the caller.
+	if !o.ACL {
+		mo.Options = append(mo.Options, "default_permissions")
+	}
 	if o.ReadOnly {
 		mo.Options = append(mo.Options, "ro")
 	}
