@@ -15,20 +15,21 @@ import (
 
 // Stat returns the attributes of the object at name, following symlinks.
 func (v *Volume) Stat(name string) (fs.FileInfo, error) {
-	loc, a, err := v.resolve(v.ctx(), name, true)
+	_, a, err := v.resolve(v.ctx(), name, true)
 	if err != nil {
 		return nil, pathErr("stat", name, err)
 	}
-	return newFileInfo(path.Base(loc.Path), &a), nil
+	// Named as asked, as os.Stat does, not after a symlink's target.
+	return newFileInfo(path.Base(clean(name)), &a), nil
 }
 
 // Lstat is Stat that does not follow a final symlink.
 func (v *Volume) Lstat(name string) (fs.FileInfo, error) {
-	loc, a, err := v.resolve(v.ctx(), name, false)
+	_, a, err := v.resolve(v.ctx(), name, false)
 	if err != nil {
 		return nil, pathErr("lstat", name, err)
 	}
-	return newFileInfo(path.Base(loc.Path), &a), nil
+	return newFileInfo(path.Base(clean(name)), &a), nil
 }
 
 // Mkdir creates a directory.
