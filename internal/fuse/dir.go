@@ -110,7 +110,9 @@ func (fs *FS) fillDir(out *fuse.DirEntryList, dir *inode, ents []fop.DirEntry, p
 		if e.Attr == nil || e.Name == "." || e.Name == ".." {
 			continue
 		}
-		fs.entry(eo, dir, e.Name, e.Attr)
+		if fs.entry(eo, dir, e.Name, e.Attr) != fuse.OK {
+			*eo = fuse.EntryOut{} // the kernel will LOOKUP it
+		}
 	}
 	return len(ents)
 }

@@ -26,8 +26,7 @@ func (fs *FS) Lookup(_ <-chan struct{}, h *fuse.InHeader, name string, out *fuse
 		}
 		return fs.status("lookup", loc, err)
 	}
-	fs.entry(out, dir, name, &a)
-	return fuse.OK
+	return fs.entry(out, dir, name, &a)
 }
 
 // Forget drops the kernel's references to a node.
@@ -158,8 +157,7 @@ func (fs *FS) newEntry(h *fuse.InHeader, name, op string, out *fuse.EntryOut,
 	if err != nil {
 		return fs.status(op, loc, err)
 	}
-	fs.entry(out, dir, name, &a)
-	return fuse.OK
+	return fs.entry(out, dir, name, &a)
 }
 
 // Mknod creates a device, fifo, socket or regular file.
@@ -200,8 +198,7 @@ func (fs *FS) Link(_ <-chan struct{}, in *fuse.LinkIn, name string, out *fuse.En
 	if err != nil {
 		return fs.status("link", newLoc, err)
 	}
-	fs.entry(out, dir, name, &a)
-	return fuse.OK
+	return fs.entry(out, dir, name, &a)
 }
 
 // Unlink removes a non-directory entry.

@@ -22,7 +22,10 @@ func (fs *FS) Create(_ <-chan struct{}, in *fuse.CreateIn, name string, out *fus
 	if err != nil {
 		return fs.status("create", loc, err)
 	}
-	fs.entry(&out.EntryOut, dir, name, &a)
+	if st := fs.entry(&out.EntryOut, dir, name, &a); st != fuse.OK {
+		_ = fs.top.Release(fs.ctx(&in.InHeader, 0), fd)
+		return st
+	}
 	fs.openFile(&out.OpenOut, fd)
 	return fuse.OK
 }

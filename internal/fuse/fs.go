@@ -228,14 +228,21 @@ func fillAttr(out *fuse.Attr, a *fop.Attr) {
 	}
 }
 
-// entry records a kernel lookup of a and fills out.
-func (fs *FS) entry(out *fuse.EntryOut, parent *inode, name string, a *fop.Attr) {
+// entry records a kernel lookup of a and fills out. An object without a
+// GFID would alias every other one in the inode table: that is a layer's
+// bug, reported as EIO.
+func (fs *FS) entry(out *fuse.EntryOut, parent *inode, name string, a *fop.Attr) fuse.Status {
+	if a.GFID.IsZero() {
+		fs.log.Error("layer returned an object without GFID", "parent", parent.gfid, "name", name)
+		return fuse.EIO
+	}
 	n := fs.inodes.ref(a.GFID, parent, name)
 	out.NodeId = n.id
 	out.Generation = 0
 	out.SetEntryTimeout(fs.opts.EntryTimeout)
 	out.SetAttrTimeout(fs.opts.AttrTimeout)
 	fillAttr(&out.Attr, a)
+	return fuse.OK
 }
 
 func (fs *FS) attrOut(out *fuse.AttrOut, a *fop.Attr) {

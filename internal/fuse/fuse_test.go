@@ -359,3 +359,23 @@ func TestSetLkwInterrupted(t *testing.T) {
 		t.Error("flock succeeded although the lock was held")
 	}
 }
+
+// noGFID is a broken layer whose lookups return no GFID.
+type noGFID struct{ *memFS }
+
+func (l noGFID) Lookup(ctx context.Context, loc *fop.Loc, x fop.Dict) (fop.Attr, fop.Dict, error) {
+	a, d, err := l.memFS.Lookup(ctx, loc, x)
+	a.GFID = fop.GFID{}
+	return a, d, err
+}
+
+func TestLayerWithoutGFID(t *testing.T) {
+	m := newMemFS()
+	if _, _, err := m.Create(context.Background(), &fop.Loc{Parent: fop.RootGFID, Name: "f", GFID: fop.NewGFID()}, 0, 0o644, 0, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := mount(t, noGFID{m})
+	if _, err := os.Stat(filepath.Join(dir, "f")); !errors.Is(err, syscall.EIO) {
+		t.Errorf("stat of an object without GFID: %v, want EIO", err)
+	}
+}
