@@ -60,6 +60,7 @@ type options struct {
 	upTimeout time.Duration
 	registry  graph.Registry
 	port      int
+	dirTTL    time.Duration
 }
 
 // Option configures Open and OpenVolfile.
@@ -94,12 +95,13 @@ func WithServerPort(port int) Option {
 type Volume struct {
 	sw         *graphswitch.Switch
 	top        fop.Layer
+	dirs       *dirCache
 	caller     fop.Caller
 	stopFollow context.CancelFunc
 }
 
 func newOptions(opts []Option) *options {
-	o := &options{log: slog.New(slog.DiscardHandler), upTimeout: defaultUpTimeout}
+	o := &options{log: slog.New(slog.DiscardHandler), upTimeout: defaultUpTimeout, dirTTL: dirCacheTTL}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -164,7 +166,7 @@ func start(ctx context.Context, vf *volfetch.Volfile, fetcher *volfetch.Fetcher,
 	if fetcher != nil {
 		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(o.registry, graph.Options{Logger: o.log}), o.log)
 	}
-	return &Volume{sw: sw, top: sw, caller: o.caller, stopFollow: stop}, nil
+	return &Volume{sw: sw, top: sw, dirs: newDirCache(o.dirTTL), caller: o.caller, stopFollow: stop}, nil
 }
 
 // Close stops following the volfile and closes the graph (the connections

@@ -75,6 +75,7 @@ func (v *Volume) Remove(name string) error {
 	if err != nil {
 		return pathErr("remove", name, err)
 	}
+	v.dirs.drop(loc)
 	_, err = v.top.Unlink(ctx, loc)
 	if e := fop.Errno(err); e == syscall.EISDIR || e == syscall.EPERM {
 		// Unlink of a directory: EISDIR on Linux, EPERM by POSIX.
@@ -92,6 +93,7 @@ func (v *Volume) Rmdir(name string) error {
 	if err != nil {
 		return pathErr("rmdir", name, err)
 	}
+	v.dirs.drop(loc)
 	_, err = v.top.Rmdir(ctx, loc)
 	return pathErr("rmdir", name, err)
 }
@@ -103,6 +105,8 @@ func (v *Volume) Rename(oldname, newname string) error {
 	if err == nil {
 		var newLoc *fop.Loc
 		if newLoc, err = v.parent(ctx, newname); err == nil {
+			v.dirs.drop(oldLoc)
+			v.dirs.drop(newLoc)
 			_, _, _, err = v.top.Rename(ctx, oldLoc, newLoc, 0)
 		}
 	}

@@ -38,26 +38,36 @@ func (v *Volume) resolve(ctx context.Context, p string, follow bool) (*fop.Loc, 
 }
 
 // walk resolves p until it meets a symlink it must follow; then it returns
-// the symlink's Loc, target and the rest of p after it.
+// the symlink's Loc, target and the rest of p after it. Directories on the
+// way may come from the dirCache; the last component is always looked up.
 func (v *Volume) walk(ctx context.Context, p string, follow bool) (loc *fop.Loc, a fop.Attr, link, rest string, err error) {
 	loc = &fop.Loc{GFID: fop.RootGFID, Path: "/"}
-	a, _, err = v.top.Lookup(ctx, loc, nil)
-	if err != nil || p == "/" {
+	if p == "/" {
+		a, _, err = v.top.Lookup(ctx, loc, nil)
 		return loc, a, "", "", err
 	}
+	a = fop.Attr{GFID: fop.RootGFID, Mode: syscall.S_IFDIR}
 	parts := strings.Split(p[1:], "/")
 	for i, name := range parts {
 		if !a.IsDir() {
 			return nil, fop.Attr{}, "", "", syscall.ENOTDIR
 		}
+		last := i == len(parts)-1
 		next := &fop.Loc{Parent: a.GFID, Name: name, Path: path.Join(loc.Path, name)}
+		if g, ok := v.dirs.get(a.GFID, name); ok && !last {
+			next.GFID = g
+			loc, a = next, fop.Attr{GFID: g, Mode: syscall.S_IFDIR}
+			continue
+		}
 		na, _, err := v.top.Lookup(ctx, next, nil)
 		if err != nil {
 			return nil, fop.Attr{}, "", "", err
 		}
+		if na.IsDir() {
+			v.dirs.put(a.GFID, name, na.GFID)
+		}
 		next.GFID = na.GFID
 		loc, a = next, na
-		last := i == len(parts)-1
 		if a.Type() == syscall.S_IFLNK && (!last || follow) {
 			target, err := v.top.Readlink(ctx, loc)
 			if err != nil {
