@@ -90,3 +90,34 @@ func (r *AFR) mergeEntries(ctx context.Context, dir fop.GFID) (map[string]fop.Di
 	}
 	return union, nil
 }
+
+// AccuseMissing records on the replicas of g that are up and not in
+// missing that those in missing lack g's metadata and entries, as a
+// replica added empty does: the index then lists g, and entry heals
+// recreate the tree below it there, marking each object they create.
+func (r *AFR) AccuseMissing(ctx context.Context, g fop.GFID, missing []bool) error {
+	up := r.upSet()
+	holders := make([]bool, len(up))
+	for i := range up {
+		holders[i] = up[i] && !missing[i]
+	}
+	if count(holders) == 0 {
+		return syscall.ENOTCONN
+	}
+	ictx := internalCtx(ctx, newOwner())
+	loc := &fop.Loc{GFID: g}
+	errs := r.each(holders, func(i int, c fop.Layer) error {
+		// Every key goes in (see postOp) so that the index sees them all.
+		x := fop.Dict{DirtyKey: delta(dataTxn, 0)}
+		for j, key := range r.keys {
+			if missing[j] {
+				x[key] = counters{0, 1, 1}.encode()
+			} else {
+				x[key] = delta(dataTxn, 0)
+			}
+		}
+		_, err := c.Xattrop(ictx, loc, fop.XattropAddArray32, x)
+		return err
+	})
+	return firstError(errs, holders)
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/index"
 )
 
 func TestInspectReportsPendingAndSplitBrain(t *testing.T) {
@@ -170,5 +171,27 @@ func TestNoBackgroundHealsLeavesItToTheDaemon(t *testing.T) {
 	}
 	if got := string(brickFile(t, dirs[1], "f")); got != "two" {
 		t.Fatalf("Heal: %q", got)
+	}
+}
+
+func TestAccuseMissingHealsANewReplicaThroughTheIndex(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	c := r.children[0]
+	d := &fop.Loc{Parent: fop.RootGFID, Name: "d", GFID: fop.NewGFID()}
+	if _, _, err := c.Mkdir(bg, d, 0o750, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.AccuseMissing(bg, fop.RootGFID, []bool{false, true}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := index.Pending(index.Base(dirs[0])); len(p) != 1 || p[0] != fop.RootGFID {
+		t.Fatalf("index of replica 0: %v", p)
+	}
+	if err := r.Heal(bg, fop.RootGFID); err != nil {
+		t.Fatal(err)
+	}
+	waitHealed(t, r)
+	if st, err := os.Stat(filepath.Join(dirs[1], "d")); err != nil || st.Mode().Perm() != 0o750 {
+		t.Fatalf("d on the new replica: %v, %v", st, err)
 	}
 }

@@ -6,12 +6,12 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 	"github.com/gluster-go/gluster-go/internal/mgmt/store"
+	"github.com/gluster-go/gluster-go/internal/shd"
 )
 
 // addReplica runs `volume add-brick VOL replica N BRICK...`: one new
 // brick per replica set for each step of N (taken in order, set after
-// set), then a full heal copies every set's tree to its new bricks. The
-// caller holds opMu.
+// set), which the self-heal daemons then fill. The caller holds opMu.
 func (g *Glusterd) addReplica(ctx context.Context, v *store.Volume, req api.AddBrickRequest) error {
 	if v.DisperseCount > 0 || v.StripeCount > 1 {
 		return api.Errorf("Changing the replica count of a %s volume is not supported", typeWord(v))
@@ -52,10 +52,18 @@ func (g *Glusterd) addReplica(ctx context.Context, v *store.Volume, req api.AddB
 	if v.Status != store.StatusStarted {
 		return nil
 	}
-	// The new bricks carry no changelog: only a full crawl finds what
-	// they lack. Launched on every node with bricks, as heal full is.
-	if err := g.onBrickNodes(ctx, g.state(ctx), nv, "/v1/internal/heal", api.HealRequest{Op: api.HealFull, Volume: nv}); err != nil {
-		g.log.Warn("add-brick: full heal of the new replicas not launched", "volume", v.Name, "err", err)
+	// The new bricks carry no changelog: the roots of their sets accuse
+	// them, so that every daemon's index crawl (now, and whenever a
+	// brick returns) copies the tree over, object by object.
+	var marks []shd.Brick
+	for _, b := range added {
+		marks = append(marks, shd.Brick{Host: b.Host, Path: b.Path})
+	}
+	if err := g.withHealer(ctx, nv, func(h *shd.Healer) error { return h.MarkNew(ctx, marks) }); err != nil {
+		return api.Errorf("Bricks added, but their heal could not be scheduled: %v. Run 'gluster volume heal %s full'", err, v.Name)
+	}
+	if err := g.onBrickNodes(ctx, g.state(ctx), nv, "/v1/internal/heal", api.HealRequest{Op: api.HealIndex, Volume: nv}); err != nil {
+		g.log.Warn("add-brick: heal of the new replicas not launched", "volume", v.Name, "err", err)
 	}
 	g.log.Info("replica count raised", "volume", v.Name, "replica", req.Replica, "bricks", req.Bricks)
 	return nil

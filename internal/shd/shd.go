@@ -373,3 +373,27 @@ func parseGFIDArg(file string) (fop.GFID, bool) {
 	g, err := fop.ParseGFID(s)
 	return g, err == nil
 }
+
+// MarkNew records, on the root of each replica set that gained bricks,
+// that the new bricks miss everything: the daemons' index crawls then
+// copy each set's tree to them (add-brick VOL replica N).
+func (h *Healer) MarkNew(ctx context.Context, added []Brick) error {
+	missing := map[*afr.AFR][]bool{}
+	for _, nb := range added {
+		b := h.findBrick(nb)
+		if b == nil || b.set == nil {
+			return fmt.Errorf("mark new brick %s: %w", nb, ErrNoSuchBrick)
+		}
+		if missing[b.set] == nil {
+			missing[b.set] = make([]bool, len(b.set.Up()))
+		}
+		missing[b.set][b.child] = true
+	}
+	var errs []error
+	for set, m := range missing {
+		if err := set.AccuseMissing(ctx, fop.RootGFID, m); err != nil {
+			errs = append(errs, fmt.Errorf("mark new bricks: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

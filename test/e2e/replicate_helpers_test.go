@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // healWait bounds how long a test waits for heal info to drain. It is a
 // hang guard, not a performance check.
-const healWait = 5 * time.Minute
+const healWait = 1 * time.Minute
 
 // replicaVolume makes a pool of n nodes and a started replica-n volume
 // "rv" with one brick on each node, with options set before the start.
@@ -92,7 +93,7 @@ func sameBricks(t *testing.T, c *cluster.Cluster, bricks []string) {
 	want := c.MustChecksum(brickDir(bricks[0]))
 	for _, b := range bricks[1:] {
 		if got := c.MustChecksum(brickDir(b)); got != want {
-			t.Errorf("brick %s differs from %s", b, bricks[0])
+			t.Errorf("brick %s differs from %s:\n%s", b, bricks[0], treeDiff(brickDir(bricks[0]), brickDir(b)))
 		}
 	}
 }
@@ -138,4 +139,14 @@ func closedPort(t *testing.T) int {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	return port
+}
+
+// treeDiff describes how two brick trees differ (outside .glusterfs), for
+// failure messages.
+func treeDiff(a, b string) string {
+	out, _ := exec.Command("sh", "-c", `diff -r --no-dereference -x .glusterfs "$1" "$2" | head -20; `+
+		`cd "$1" && find . -path ./.glusterfs -prune -o -printf '%M %s %p %l\n' | sort > /tmp/.treediff.a; `+
+		`cd "$2" && find . -path ./.glusterfs -prune -o -printf '%M %s %p %l\n' | sort | diff /tmp/.treediff.a - | head -20`,
+		"sh", a, b).CombinedOutput()
+	return string(out)
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gluster-go/gluster-go/test/cluster"
 )
 
 // TestReplicateTutorial is the tutorial's replication check, verbatim:
@@ -312,4 +314,59 @@ func readAll(t *testing.T, p string) []byte {
 	b, err := os.ReadFile(p)
 	must(t, err)
 	return b
+}
+
+// TestReplicateChangeReplicaCount raises a replica 2 volume to replica 3
+// with add-brick (the new brick is healed in full) and lowers it back
+// with remove-brick replica 2 ... force.
+func TestReplicateChangeReplicaCount(t *testing.T) {
+	c := cluster.New(t, 3)
+	for i := 1; i < 3; i++ {
+		expect(t, c.MustGluster(0, "peer", "probe", c.Node(i).Addr), "peer probe: success")
+	}
+	bricks := []string{c.Brick(0, "rv"), c.Brick(1, "rv"), c.Brick(2, "rv")}
+	expect(t, c.MustGluster(0, "volume", "create", "rv", "replica", "2", bricks[0], bricks[1], "force"), "volume create: rv: success")
+	expect(t, c.MustGluster(0, "volume", "start", "rv"), "volume start: rv: success")
+	mp := c.Mount("rv", 0)
+	for d := range 5 {
+		dir := filepath.Join(mp, fmt.Sprintf("dir%d", d), "sub")
+		must(t, os.MkdirAll(dir, 0o755))
+		for f := range 20 {
+			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d", f)), pattern(uint64(d*100+f), 10000+f), 0o640))
+		}
+	}
+	must(t, os.Symlink("dir0/sub/f1", filepath.Join(mp, "link")))
+	c.Unmount(mp)
+
+	expect(t, c.MustGluster(0, "volume", "add-brick", "rv", "replica", "3", bricks[2], "force"), "volume add-brick: success")
+	expect(t, c.MustGluster(1, "volume", "info", "rv"), "Number of Bricks: 1 x 3 = 3", "Brick3: "+bricks[2])
+	want := c.MustChecksum(brickDir(bricks[0]))
+	deadline := time.Now().Add(healWait)
+	for c.MustChecksum(brickDir(bricks[2])) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new replica was not healed in full:\n%s", treeDiff(brickDir(bricks[0]), brickDir(bricks[2])))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	waitHealed(t, c, "rv", 3)
+	sameBricks(t, c, bricks)
+
+	// A new mount writes to the three replicas.
+	mp = c.Mount("rv", 0)
+	must(t, os.WriteFile(filepath.Join(mp, "after-add"), []byte("three copies\n"), 0o644))
+	c.Unmount(mp)
+	for _, b := range bricks {
+		expectFile(t, filepath.Join(brickDir(b), "after-add"), "three copies\n")
+	}
+
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "rv", "replica", "2", bricks[0], "force"), "volume remove-brick commit force: success")
+	expect(t, c.MustGluster(0, "volume", "info", "rv"), "Number of Bricks: 1 x 2 = 2", "Brick1: "+bricks[1], "Brick2: "+bricks[2])
+	mp = c.Mount("rv", 0)
+	if got := c.MustChecksum(mp); got != c.MustChecksum(brickDir(bricks[1])) {
+		t.Error("the mount after remove-brick differs from the remaining bricks")
+	}
+	expectFile(t, filepath.Join(mp, "after-add"), "three copies\n")
+	if out, err := c.Gluster(0, "volume", "remove-brick", "rv", "replica", "1", bricks[1], "start"); err == nil {
+		t.Errorf("lowering the replica count without force succeeded:\n%s", out)
+	}
 }
