@@ -16,7 +16,7 @@ import (
 
 // healWait bounds how long a test waits for heal info to drain. It is a
 // hang guard, not a performance check.
-const healWait = 1 * time.Minute
+const healWait = 5 * time.Minute
 
 // replicaVolume makes a pool of n nodes and a started replica-n volume
 // "rv" with one brick on each node, with options set before the start.
