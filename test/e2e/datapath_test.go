@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
@@ -19,8 +20,8 @@ import (
 
 // TestDatapath mounts a one-brick volume through real glusterfsd and
 // glusterfs processes, runs the POSIX suite on it as root and as an
-// unprivileged user, and checks how mounts end. -short lists a smaller
-// directory in ReaddirLarge.
+// unprivileged user, and checks how mounts end. ReaddirLarge lists 100,000
+// entries unless -short or a -timeout under 20 minutes asks for less.
 func TestDatapath(t *testing.T) {
 	h := newHarness(t)
 	const vol = "dpvol"
@@ -30,7 +31,12 @@ func TestDatapath(t *testing.T) {
 	writeVolfile(t, volfile, contractClientVolfile(vol, b))
 
 	t.Run("Posix", func(t *testing.T) {
-		runSuite(t, h.mountDaemon(t, volfile, ""))
+		cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
+		if testing.Short() || !haveTime(t, 20*time.Minute) {
+			t.Logf("ReaddirLarge lists %d entries; run without -short and with -timeout 30m or more for %d", smallReaddir, cfg.ReaddirEntries)
+			cfg.ReaddirEntries = smallReaddir
+		}
+		runSuite(t, h.mountDaemon(t, volfile, ""), cfg)
 	})
 
 	t.Run("SIGTERM", func(t *testing.T) {
@@ -102,12 +108,19 @@ volume local-locks
     subvolumes local-posix
 end-volume
 `)
-	runSuite(t, h.mountDaemon(t, volfile, ""))
+	runSuite(t, h.mountDaemon(t, volfile, ""), posixtest.Config{ReaddirEntries: smallReaddir})
 }
 
 // TestDatapathVolumes runs the POSIX suite on volumes of several types,
-// built from the volfiles glusterd generates (internal/volgen).
+// built from the volfiles glusterd generates (internal/volgen). It is long:
+// -short skips it, and so does a -timeout too short to finish it.
 func TestDatapathVolumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: three volumes, each through the whole suite twice")
+	}
+	if !haveTime(t, 30*time.Minute) {
+		t.Skip("needs -timeout 40m or more")
+	}
 	h := newHarness(t)
 	for _, tc := range []struct {
 		name            string
@@ -122,19 +135,25 @@ func TestDatapathVolumes(t *testing.T) {
 			for i := range tc.bricks {
 				v.Bricks = append(v.Bricks, volgen.Brick{Host: "127.0.0.1", Path: h.brickPath(t, fmt.Sprintf("%s-b%d", v.Name, i))})
 			}
-			runSuite(t, h.mountDaemon(t, h.startVolume(t, v), ""))
+			runSuite(t, h.mountDaemon(t, h.startVolume(t, v), ""), posixtest.Config{ReaddirEntries: smallReaddir})
 		})
 	}
 }
 
+// smallReaddir is the ReaddirLarge size of the runs that are not the main
+// one.
+const smallReaddir = 5000
+
+// haveTime reports whether the test binary's -timeout leaves d to run a
+// long test: a timeout panic skips the cleanups and leaves mounts behind.
+func haveTime(t *testing.T, d time.Duration) bool {
+	deadline, ok := t.Deadline()
+	return !ok || time.Until(deadline) >= d
+}
+
 // runSuite runs the whole POSIX suite on a mount: as root, as nobody, and
-// the check that brick internals stay hidden. -short lists a smaller
-// directory in ReaddirLarge.
-func runSuite(t *testing.T, m *mount) {
-	cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}
-	if testing.Short() {
-		cfg.ReaddirEntries = 5000
-	}
+// the check that brick internals stay hidden.
+func runSuite(t *testing.T, m *mount, cfg posixtest.Config) {
 	t.Run("Root", func(t *testing.T) { posixtest.Run(t, mkdir(t, m.dir, "root"), cfg) })
 	t.Run("User", func(t *testing.T) {
 		posixtest.RunAsUser(t, mkdir(t, m.dir, "user"), posixtest.Nobody(), cfg)
