@@ -290,3 +290,30 @@ func TestBadOption(t *testing.T) {
 		t.Errorf("bad --xlator-option: %v %s", err, out)
 	}
 }
+
+func TestSubdirMount(t *testing.T) {
+	s := newSetup(t)
+	if err := os.MkdirAll(filepath.Join(s.brick, "sub", "inner"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.mount(t, "--volfile="+s.volfile, "--subdir-mount=/sub")
+	if _, source, ok := mountInfo(t, s.mnt); !ok || source != s.volfile+"/sub" {
+		t.Errorf("mount source %q (mounted %v)", source, ok)
+	}
+	ents, err := os.ReadDir(s.mnt)
+	if err != nil || len(ents) != 1 || ents[0].Name() != "inner" {
+		t.Fatalf("subdir mount lists %v (%v), want [inner]", ents, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.mnt, "inner", "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.brick, "sub", "inner", "f")); err != nil {
+		t.Errorf("on the brick: %v", err)
+	}
+
+	other := newSetup(t)
+	out, err := exec.Command(bin, "-l", other.log, "--volfile="+other.volfile, "--subdir-mount=/nosuch", other.mnt).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "nosuch") {
+		t.Errorf("mount of a missing subdir: %v %s", err, out)
+	}
+}

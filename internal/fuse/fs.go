@@ -49,6 +49,10 @@ type Options struct {
 	GroupsTTL time.Duration
 	// DirectIO bypasses the kernel's page cache for file data.
 	DirectIO bool
+	// Root and RootPath name the directory the mount shows: the volume's
+	// root by default, a subdirectory for a subdir mount.
+	Root     fop.GFID
+	RootPath string
 	// KeepCache keeps a file's cached pages across opens (GlusterFS's
 	// fopen-keep-cache); the kernel still drops them when it sees the
 	// file's size or mtime change.
@@ -101,12 +105,15 @@ func New(top fop.Layer, o Options) *FS {
 	if o.GroupsTTL <= 0 {
 		o.GroupsTTL = DefaultGroupsTTL
 	}
+	if o.Root.IsZero() {
+		o.Root, o.RootPath = fop.RootGFID, "/"
+	}
 	fs := &FS{
 		RawFileSystem: fuse.NewDefaultRawFileSystem(),
 		top:           top,
 		opts:          o,
 		log:           o.Logger,
-		inodes:        newInodeTable(),
+		inodes:        newInodeTable(o.Root, o.RootPath),
 		groups:        newGroupCache(o.ProcFS, o.GroupsTTL),
 		ready:         make(chan struct{}),
 	}

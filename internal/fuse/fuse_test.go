@@ -286,7 +286,7 @@ func TestReadGroups(t *testing.T) {
 }
 
 func TestInodeTableForget(t *testing.T) {
-	tab := newInodeTable()
+	tab := newInodeTable(fop.RootGFID, "/")
 	g := fop.NewGFID()
 	dir := tab.ref(fop.NewGFID(), tab.root, "dir")
 	n := tab.ref(g, dir, "f")
@@ -378,5 +378,20 @@ func TestLayerWithoutGFID(t *testing.T) {
 	dir := mount(t, noGFID{m})
 	if _, err := os.Stat(filepath.Join(dir, "f")); !errors.Is(err, syscall.EIO) {
 		t.Errorf("stat of an object without GFID: %v, want EIO", err)
+	}
+}
+
+func TestInodeTableSubdirRoot(t *testing.T) {
+	sub := fop.NewGFID()
+	tab := newInodeTable(sub, "/sub/dir")
+	n := tab.ref(fop.NewGFID(), tab.root, "f")
+	if got := tab.path(n); got != "/sub/dir/f" {
+		t.Errorf("path = %q", got)
+	}
+	if l := tab.loc(tab.root); l.GFID != sub || l.Path != "/sub/dir" {
+		t.Errorf("root loc = %+v", l)
+	}
+	if tab.ref(sub, tab.root, "x") != tab.root {
+		t.Error("the subdir's GFID got a node besides the root")
 	}
 }

@@ -2,6 +2,7 @@ package fuse
 
 import (
 	"path"
+	"strings"
 	"sync"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -41,12 +42,16 @@ type shard struct {
 // inodeTable maps node ids <-> GFIDs. Node ids are never reused, so the
 // kernel's generation number can stay 0.
 type inodeTable struct {
-	shards [nShards]shard
-	root   *inode
+	shards   [nShards]shard
+	root     *inode
+	rootPath string // volume path of the mount's root ("/", or a subdir)
 }
 
-func newInodeTable() *inodeTable {
-	t := &inodeTable{}
+// newInodeTable returns a table whose root (node 1) is the directory root
+// at volume path rootPath: the volume's root, or a subdirectory for a
+// subdir mount.
+func newInodeTable(root fop.GFID, rootPath string) *inodeTable {
+	t := &inodeTable{rootPath: rootPath}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.byID = map[uint64]*inode{}
@@ -55,15 +60,15 @@ func newInodeTable() *inodeTable {
 		s.next = 1
 	}
 	// The root lives forever: the kernel never forgets it.
-	t.root = &inode{id: rootID, gfid: fop.RootGFID, lookups: 1}
-	s := t.shardOfGFID(fop.RootGFID)
+	t.root = &inode{id: rootID, gfid: root, lookups: 1}
+	s := t.shardOfGFID(root)
 	s.byID[rootID] = t.root
-	s.byGFID[fop.RootGFID] = t.root
+	s.byGFID[root] = t.root
 	return t
 }
 
 func (t *inodeTable) shardOfGFID(g fop.GFID) *shard {
-	if g == fop.RootGFID {
+	if g == t.root.gfid {
 		return &t.shards[rootID%nShards]
 	}
 	// GFIDs are random; their last byte spreads evenly.
@@ -145,9 +150,9 @@ func (t *inodeTable) path(n *inode) string {
 		n = p
 	}
 	if len(parts) == 0 {
-		return "/"
+		return t.rootPath
 	}
-	var b []byte
+	b := []byte(strings.TrimSuffix(t.rootPath, "/"))
 	for i := len(parts) - 1; i >= 0; i-- {
 		b = append(b, '/')
 		b = append(b, parts[i]...)

@@ -34,7 +34,8 @@ type Config struct {
 	VolfilePath string   // --volfile; or else:
 	Servers     []string // --volfile-server, tried in order
 	ServerPort  int      // --volfile-server-port
-	VolumeID    string   // --volfile-id
+	VolumeID    string   // --volfile-id, "VOL" or "VOL/SUBDIR"
+	Subdir      string   // --subdir-mount: mount this directory of the volume
 	MountPoint  string
 	Overrides   []volfetch.Override // --xlator-option
 
@@ -75,7 +76,11 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("mount point %s: %w", cfg.MountPoint, err)
 	}
-	vf, fetcher, fsName, err := loadVolfile(ctx, cfg)
+	vol, subdir := splitVolumeID(cfg.VolumeID)
+	if cfg.Subdir != "" {
+		subdir = "/" + strings.Trim(cfg.Subdir, "/")
+	}
+	vf, fetcher, fsName, err := loadVolfile(ctx, cfg, vol)
 	if err != nil {
 		return err
 	}
@@ -107,6 +112,13 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 		return err
 	}
 	fo := cfg.FS
+	if subdir != "" {
+		if fo.Root, err = resolveSubdir(ctx, sw, g.WaitUp, subdir); err != nil {
+			return err
+		}
+		fo.RootPath = subdir
+		fsName += subdir
+	}
 	fo.WaitUp = g.WaitUp
 	fo.Logger = log.With("component", "fuse")
 	mo := cfg.Mount
@@ -158,9 +170,10 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	return nil
 }
 
-// loadVolfile reads the volfile named by cfg, and for a server-provided one
-// returns the fetcher that follows it.
-func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.Fetcher, string, error) {
+// loadVolfile reads the volfile named by cfg (or, from the servers, that of
+// volume vol), and for a server-provided one returns the fetcher that
+// follows it.
+func loadVolfile(ctx context.Context, cfg Config, vol string) (*volfetch.Volfile, *volfetch.Fetcher, string, error) {
 	if cfg.VolfilePath != "" {
 		f, err := os.Open(cfg.VolfilePath)
 		if err != nil {
@@ -174,10 +187,9 @@ func loadVolfile(ctx context.Context, cfg Config) (*volfetch.Volfile, *volfetch.
 		volfetch.Apply(vf, cfg.Overrides)
 		return &volfetch.Volfile{File: vf}, nil, cfg.VolfilePath, nil
 	}
-	if len(cfg.Servers) == 0 || cfg.VolumeID == "" {
+	if len(cfg.Servers) == 0 || vol == "" {
 		return nil, nil, "", errors.New("need --volfile, or --volfile-server and --volfile-id")
 	}
-	vol := strings.TrimPrefix(cfg.VolumeID, "/")
 	fetcher := &volfetch.Fetcher{Servers: cfg.Servers, Port: cfg.ServerPort, Volume: vol, Overrides: cfg.Overrides}
 	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
