@@ -92,6 +92,9 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 			return err
 		}
 	}
+	if err := cleanStale(ctx, o.work, log); err != nil {
+		return err
+	}
 	binDir := filepath.Join(o.work, "bin")
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
@@ -185,6 +188,30 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	log.Info("results written", "file", o.out)
+	return nil
+}
+
+// cleanStale undoes what an interrupted earlier run left in work: mounts
+// below it, and processes whose command line names it (the harness's own
+// glusterd, glusterfsd and glusterfs; nothing else mentions its work dir).
+func cleanStale(ctx context.Context, work string, log *slog.Logger) error {
+	for _, mnt := range fuseMountsUnder(work) {
+		log.Warn("unmounting a stale mount", "dir", mnt)
+		if err := unmount(ctx, mnt); err != nil {
+			return err
+		}
+	}
+	for _, exe := range []string{"glusterfs", "glusterfsd", "glusterd"} {
+		for _, p := range findProcs(exe, work+"/") {
+			log.Warn("stopping a stale process", "exe", exe, "pid", p)
+			stopPID(p, 10*time.Second)
+		}
+	}
+	for _, d := range []string{"local", "glusterfs", "ours"} {
+		if err := os.RemoveAll(filepath.Join(work, d)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

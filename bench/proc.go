@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -144,25 +145,40 @@ func waitGone(pid int, d time.Duration) bool {
 	}
 }
 
-// fuseMounted reports whether dir is a FUSE mount point.
-func fuseMounted(dir string) bool {
+// fuseMounts lists the FUSE mount points of this mount namespace.
+func fuseMounts() []string {
 	raw, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
-		return false
+		return nil
 	}
+	var dirs []string
 	for _, l := range strings.Split(string(raw), "\n") {
 		f := strings.Fields(l)
 		// Field 4 is the mount point; the fs type follows the " - " separator.
-		if len(f) < 7 || unescapeMount(f[4]) != dir {
+		if len(f) < 7 {
 			continue
 		}
 		for i, x := range f {
 			if x == "-" && i+1 < len(f) && strings.HasPrefix(f[i+1], "fuse") {
-				return true
+				dirs = append(dirs, unescapeMount(f[4]))
 			}
 		}
 	}
-	return false
+	return dirs
+}
+
+// fuseMounted reports whether dir is a FUSE mount point.
+func fuseMounted(dir string) bool { return slices.Contains(fuseMounts(), dir) }
+
+// fuseMountsUnder lists the FUSE mount points below dir.
+func fuseMountsUnder(dir string) []string {
+	var under []string
+	for _, m := range fuseMounts() {
+		if strings.HasPrefix(m, dir+"/") {
+			under = append(under, m)
+		}
+	}
+	return under
 }
 
 func unescapeMount(s string) string {
