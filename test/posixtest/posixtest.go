@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Test is one entry of the conformance table. Fn works only inside dir, a
@@ -99,13 +100,23 @@ func RunAsUser(t *testing.T, dir string, cred Cred, cfg Config) {
 			if err := os.Chown(sub, int(cred.UID), int(cred.GID)); err != nil {
 				t.Fatal(err)
 			}
-			cmd := selfCommand(t, &cred, "-test.run=^"+regexp.QuoteMeta(tc.Name)+"$", "-test.v")
+			cmd := selfCommand(t, &cred, "-test.run=^"+regexp.QuoteMeta(tc.Name)+"$", "-test.v", childTimeout(t))
 			cmd.Env = append(cmd.Env, envCase+"="+tc.Name, envDir+"="+sub, envConfig+"="+string(conf))
 			cmd.Dir = sub
 			out, err := cmd.CombinedOutput()
 			reportChild(t, tc.Name, cred, string(out), err)
 		})
 	}
+}
+
+// childTimeout gives a child what is left of the parent's -timeout, so that
+// a long test is not cut short by the child's default of ten minutes.
+func childTimeout(t *testing.T) string {
+	deadline, ok := t.Deadline()
+	if !ok {
+		return "-test.timeout=0"
+	}
+	return "-test.timeout=" + max(time.Until(deadline), time.Second).String()
 }
 
 // reportChild turns a child's go-test output into this subtest's outcome.
