@@ -20,28 +20,28 @@ const healWait = 5 * time.Minute
 
 // replicaVolume makes a pool of n nodes and a started replica-n volume
 // "rv" with one brick on each node, with options set before the start.
-func replicaVolume(t *testing.T, n int, opts ...string) (*cluster.Cluster, []string) {
+func replicaVolume(t testing.TB, n int, opts ...string) (*cluster.Cluster, []string) {
 	t.Helper()
 	return layoutVolume(t, n, []string{"replica", strconv.Itoa(n)}, opts...)
 }
 
 // layoutVolume is replicaVolume with the create command's layout words.
-func layoutVolume(t *testing.T, n int, layout []string, opts ...string) (*cluster.Cluster, []string) {
+func layoutVolume(t testing.TB, n int, layout []string, opts ...string) (*cluster.Cluster, []string) {
 	t.Helper()
 	c := cluster.New(t, n)
 	for i := 1; i < n; i++ {
-		expect(t, c.MustGluster(0, "peer", "probe", c.Node(i).Addr), "peer probe: success")
+		mustContain(t, c.MustGluster(0, "peer", "probe", c.Node(i).Addr), "peer probe: success")
 	}
 	var bricks []string
 	for i := range n {
 		bricks = append(bricks, c.Brick(i, "rv"))
 	}
 	args := append(append([]string{"volume", "create", "rv"}, layout...), bricks...)
-	expect(t, c.MustGluster(0, append(args, "force")...), "volume create: rv: success")
+	mustContain(t, c.MustGluster(0, append(args, "force")...), "volume create: rv: success")
 	for i := 0; i+1 < len(opts); i += 2 {
-		expect(t, c.MustGluster(0, "volume", "set", "rv", opts[i], opts[i+1]), "volume set: success")
+		mustContain(t, c.MustGluster(0, "volume", "set", "rv", opts[i], opts[i+1]), "volume set: success")
 	}
-	expect(t, c.MustGluster(0, "volume", "start", "rv"), "volume start: rv: success")
+	mustContain(t, c.MustGluster(0, "volume", "start", "rv"), "volume start: rv: success")
 	return c, bricks
 }
 
@@ -66,9 +66,9 @@ func healCounts(out string) []int {
 
 // waitHealed asks for an index heal, then polls heal info until every
 // brick is connected and lists no entry.
-func waitHealed(t *testing.T, c *cluster.Cluster, vol string, bricks int) {
+func waitHealed(t testing.TB, c *cluster.Cluster, vol string, bricks int) {
 	t.Helper()
-	expect(t, c.MustGluster(0, "volume", "heal", vol), "has been successful")
+	mustContain(t, c.MustGluster(0, "volume", "heal", vol), "has been successful")
 	deadline := time.Now().Add(healWait)
 	var out string
 	for time.Now().Before(deadline) {
@@ -149,4 +149,12 @@ func treeDiff(a, b string) string {
 		`cd "$2" && find . -path ./.glusterfs -prune -o -printf '%M %s %p %l\n' | sort | diff /tmp/.treediff.a - | head -20`,
 		"sh", a, b).CombinedOutput()
 	return string(out)
+}
+
+// mustContain stops the test or benchmark unless out contains want.
+func mustContain(t testing.TB, out, want string) {
+	t.Helper()
+	if !strings.Contains(out, want) {
+		t.Fatalf("output lacks %q:\n%s", want, out)
+	}
 }
