@@ -317,3 +317,37 @@ func TestSubdirMount(t *testing.T) {
 		t.Errorf("mount of a missing subdir: %v %s", err, out)
 	}
 }
+
+func TestStatedump(t *testing.T) {
+	s := newSetup(t)
+	dumps := t.TempDir()
+	s.mount(t, "--volfile="+s.volfile, "--statedump-dir="+dumps)
+	pid, err := s.pid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(s.mnt, "open"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	prefix := fmt.Sprintf("glusterdump.%d.dump.", pid)
+	for range 3000 {
+		ents, _ := os.ReadDir(dumps)
+		if len(ents) > 0 && strings.HasPrefix(ents[0].Name(), prefix) {
+			data, err := os.ReadFile(filepath.Join(dumps, ents[0].Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "open-files=1") || !strings.Contains(string(data), "DUMP-END-TIME") {
+				t.Errorf("dump:\n%s", data)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no state dump written")
+}

@@ -116,6 +116,7 @@ func newCommand() *cobra.Command {
 	f.IntVar(&cfg.ServerPort, "volfile-server-port", volfetch.DefaultPort, "glusterd port of the volfile servers")
 	f.StringVar(&cfg.VolumeID, "volfile-id", "", "volume whose volfile to fetch; VOL/DIR mounts directory DIR of it")
 	f.StringVar(&cfg.Subdir, "subdir-mount", "", "mount this directory of the volume instead of its root")
+	f.StringVar(&cfg.DumpDir, "statedump-dir", mountd.DefaultDumpDir, "where SIGUSR1 writes a state dump")
 	f.BoolVarP(&noDaemon, "no-daemon", "N", false, "stay in the foreground")
 	f.BoolVar(&debug, "debug", false, "foreground, log DEBUG to stderr")
 	f.StringVarP(&logFile, "log-file", "l", "", "log file, - for stderr (default "+mountd.DefaultLogDir+"/MOUNTPOINT-WITH-DASHES.log)")

@@ -335,3 +335,30 @@ func closeFuseOnExec() {
 		}
 	}
 }
+
+// Stats is what a state dump reports of the bridge.
+type Stats struct {
+	Inodes    int // nodes the kernel holds, the root included
+	OpenFiles int
+	OpenDirs  int
+}
+
+// Stats counts the bridge's tables.
+func (fs *FS) Stats() Stats {
+	var st Stats
+	for i := range fs.inodes.shards {
+		s := &fs.inodes.shards[i]
+		s.mu.Lock()
+		st.Inodes += len(s.byID)
+		s.mu.Unlock()
+	}
+	fs.handles.Range(func(_, v any) bool {
+		if _, ok := v.(*dirStream); ok {
+			st.OpenDirs++
+		} else {
+			st.OpenFiles++
+		}
+		return true
+	})
+	return st
+}

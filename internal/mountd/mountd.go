@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ type Config struct {
 	ServerPort  int      // --volfile-server-port
 	VolumeID    string   // --volfile-id, "VOL" or "VOL/SUBDIR"
 	Subdir      string   // --subdir-mount: mount this directory of the volume
+	DumpDir     string   // where SIGUSR1 writes state dumps
 	MountPoint  string
 	Overrides   []volfetch.Override // --xlator-option
 
@@ -123,7 +125,8 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	fo.Logger = log.With("component", "fuse")
 	mo := cfg.Mount
 	mo.FsName = fsName
-	srv, err := fuse.Mount(mnt, fuse.New(sw, fo), mo)
+	bridge := fuse.New(sw, fo)
+	srv, err := fuse.Mount(mnt, bridge, mo)
 	if err != nil {
 		return err
 	}
@@ -151,11 +154,19 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(reg, graph.Options{Logger: log}), log.With("component", "volfetch"))
 	}
 
-	select {
-	case <-served:
-		log.Info("unmounted by the system", "mountpoint", mnt)
-		return nil
-	case <-ctx.Done():
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	for done := false; !done; {
+		select {
+		case <-served:
+			log.Info("unmounted by the system", "mountpoint", mnt)
+			return nil
+		case <-usr1:
+			statedump(cfg.DumpDir, mnt, fsName, vf, bridge.Stats(), log)
+		case <-ctx.Done():
+			done = true
+		}
 	}
 	log.Info("unmounting", "mountpoint", mnt)
 	if err := srv.Unmount(); err != nil {
