@@ -59,14 +59,17 @@ func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.L
 	if err != nil {
 		return -1, fop.Attr{}, fop.Attr{}, err
 	}
-	if target != h {
+	// No linkto on a brick being removed: lookups that miss there look
+	// everywhere.
+	linkto := target != h && !d.isDecommissioned(h)
+	if linkto {
 		if err := d.makeLinkto(ctx, h, loc, target); err != nil {
 			return -1, fop.Attr{}, fop.Attr{}, err
 		}
 	}
 	obj, parent, err := create(d.children[target])
 	if err != nil {
-		if target != h {
+		if linkto {
 			_, _ = d.children[h].Unlink(ctx, loc)
 		}
 		return -1, obj, parent, err

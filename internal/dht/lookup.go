@@ -30,6 +30,10 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		// A hole in a layout a rebalance is writing, or one made
 		// for subvolumes this graph does not have yet.
 		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+	case h >= 0 && !d.isUp(h) && d.isDecommissioned(h):
+		// A brick being removed holds nothing new; its files have
+		// moved or are about to.
+		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
 	case h < 0 || !d.isUp(h):
 		return d.lookupEverywhere(ctx, loc, xreq, -1, errChildDown)
 	}
@@ -53,6 +57,9 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		}
 		return d.lookupEverywhere(ctx, loc, xreq, h, err)
 	default:
+		if d.isDecommissioned(h) {
+			err = nil
+		}
 		return d.lookupEverywhere(ctx, loc, xreq, h, err)
 	}
 }
@@ -121,8 +128,8 @@ func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict,
 	if hashedErr != nil && fop.Errno(hashedErr) != syscall.ENOENT {
 		return fop.Attr{}, nil, hashedErr
 	}
-	for _, err := range errs {
-		if err != nil && fop.Errno(err) != syscall.ENOENT {
+	for i, err := range errs {
+		if err != nil && fop.Errno(err) != syscall.ENOENT && !d.isDecommissioned(i) {
 			return fop.Attr{}, nil, err
 		}
 	}

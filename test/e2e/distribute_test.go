@@ -164,7 +164,7 @@ func (w *distWorkload) write(r *rand.Rand, name string) {
 }
 
 // verify reads name and compares it with what was last written.
-func (w *distWorkload) verify(name string) {
+func (w *distWorkload) verify(name string) bool {
 	w.mu.Lock()
 	f := w.sums[name]
 	w.mu.Unlock()
@@ -180,7 +180,9 @@ func (w *distWorkload) verify(name string) {
 		w.mu.Lock()
 		w.verified++
 		w.mu.Unlock()
+		return true
 	}
+	return false
 }
 
 func (w *distWorkload) names() []string {
@@ -253,8 +255,11 @@ func (w *distWorkload) check(t *testing.T, dir string, bricks, gone []string) {
 	if !slices.Equal(listed, names) {
 		t.Errorf("listing has %d names, %d files were written (lost or duplicated entries)", len(listed), len(names))
 	}
+	all := append(slices.Clone(bricks), gone...)
 	for _, n := range names {
-		w.verify(n)
+		if !w.verify(n) {
+			t.Errorf("%s: %s", n, distWhere(dir, n, all))
+		}
 		on := 0
 		for _, b := range bricks {
 			if st, err := os.Lstat(filepath.Join(distBrickDir(b), dir, n)); err == nil && st.Mode()&os.ModeSticky == 0 {
@@ -262,7 +267,7 @@ func (w *distWorkload) check(t *testing.T, dir string, bricks, gone []string) {
 			}
 		}
 		if on != 1 {
-			t.Errorf("%s: data on %d bricks", n, on)
+			t.Errorf("%s: data on %d bricks (%s)", n, on, distWhere(dir, n, all))
 		}
 		for _, b := range gone {
 			if st, err := os.Lstat(filepath.Join(distBrickDir(b), dir, n)); err == nil && st.Size() > 0 {
@@ -273,6 +278,21 @@ func (w *distWorkload) check(t *testing.T, dir string, bricks, gone []string) {
 	for _, e := range w.errs {
 		t.Error(e)
 	}
+}
+
+// distWhere describes what each brick holds under name, for failures.
+func distWhere(dir, name string, bricks []string) string {
+	var out []string
+	for i, b := range bricks {
+		st, err := os.Lstat(filepath.Join(distBrickDir(b), dir, name))
+		if err != nil {
+			continue
+		}
+		buf := make([]byte, 256)
+		n, _ := unix.Lgetxattr(filepath.Join(distBrickDir(b), dir, name), "trusted.glusterfs.dht.linkto", buf)
+		out = append(out, fmt.Sprintf("brick %d: mode %v size %d linkto %q", i, st.Mode(), st.Size(), buf[:max(n, 0)]))
+	}
+	return strings.Join(out, "; ")
 }
 
 var distStatusRow = regexp.MustCompile(`^\s*(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.+?)\s+(\d+):(\d\d):(\d\d)\s*$`)
