@@ -92,9 +92,8 @@ func resolvePaths(brick string, ents []Entry) map[fop.GFID]string {
 			out[e.GFID] = "/"
 			continue
 		}
-		s := e.GFID.String()
 		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join(brick, ".glusterfs", s[0:2], s[2:4], s), &st) == nil {
+		if syscall.Stat(handlePath(brick, e.GFID), &st) == nil {
 			want[key{st.Dev, st.Ino}] = e.GFID
 		}
 	}
@@ -123,4 +122,11 @@ func resolvePaths(brick string, ents []Entry) map[fop.GFID]string {
 		return nil
 	})
 	return out
+}
+
+// handlePath is where a brick keeps the handle of g: a hard link for a
+// file, a symlink for a directory (see docs/brick-format.md).
+func handlePath(brick string, g fop.GFID) string {
+	s := g.String()
+	return filepath.Join(brick, ".glusterfs", s[0:2], s[2:4], s)
 }

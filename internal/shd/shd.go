@@ -211,12 +211,18 @@ func (h *Healer) HealIndex(ctx context.Context) (Result, error) {
 			break
 		}
 		prev = len(jobs)
-		r := h.run(ctx, jobs)
-		total.Healed += r.Healed
-		total.Failed += r.Failed
-		total.SplitBrain += r.SplitBrain
-		if ctx.Err() != nil {
-			return total, ctx.Err()
+		// Directories first: their entry heals create the files that
+		// the other replicas miss, which are then healed in this pass
+		// rather than found absent.
+		dirs, files := h.byType(jobs)
+		for _, js := range [][]job{dirs, files} {
+			r := h.run(ctx, js)
+			total.Healed += r.Healed
+			total.Failed += r.Failed
+			total.SplitBrain += r.SplitBrain
+			if ctx.Err() != nil {
+				return total, ctx.Err()
+			}
 		}
 	}
 	if total.Healed+total.Failed+total.SplitBrain > 0 {
@@ -254,6 +260,20 @@ func (h *Healer) indexed() ([]job, error) {
 		}
 	}
 	return out, nil
+}
+
+// byType splits jobs into directories and the rest, by the type of the
+// handle on the local brick (a symlink: a directory's handle, or a
+// symbolic link's, which merely heals early).
+func (h *Healer) byType(jobs []job) (dirs, files []job) {
+	for _, j := range jobs {
+		if fi, err := os.Lstat(handlePath(j.b.Path, j.g)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			dirs = append(dirs, j)
+		} else {
+			files = append(files, j)
+		}
+	}
+	return dirs, files
 }
 
 // run heals jobs with h.workers at once.
