@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -35,15 +36,8 @@ type AFR struct {
 	emit     func(fop.Event)
 	log      *slog.Logger
 
-	quorumType   string // none, auto, fixed
-	arbiter      int    // the arbiter replica, or -1
-	quorumCount  int
-	favorite     string // favorite-child-policy: none, size, mtime, ctime, majority
-	postOpDelay  time.Duration
-	eagerLock    bool
-	selfHealData bool
-	selfHealMeta bool
-	selfHealEnt  bool
+	arbiter int // the arbiter replica, or -1
+	opts    atomic.Pointer[options]
 
 	mu       sync.Mutex
 	up       []bool
@@ -51,10 +45,26 @@ type AFR struct {
 	wasUp    bool
 	childUp  []func(child int) // see OnChildUp
 
-	inodes  sync.Map      // fop.GFID -> *inode
-	healing sync.Map      // fop.GFID -> struct{}: heals in progress
-	bgHeals chan struct{} // slots of background heals (background-self-heal-count)
+	inodes  sync.Map // fop.GFID -> *inode
+	healing sync.Map // fop.GFID -> struct{}: heals in progress
 }
+
+// options are the layer's tunables. Reconfigure replaces them whole, so
+// that every call sees one consistent set.
+type options struct {
+	quorumType   string // none, auto, fixed
+	quorumCount  int
+	favorite     string // favorite-child-policy: none, size, mtime, ctime, majority
+	postOpDelay  time.Duration
+	eagerLock    bool
+	selfHealData bool
+	selfHealMeta bool
+	selfHealEnt  bool
+	bgHeals      chan struct{} // slots of background heals (background-self-heal-count)
+}
+
+// o returns the current options.
+func (r *AFR) o() *options { return r.opts.Load() }
 
 // defaultBackgroundHeals is GlusterFS's cluster.background-self-heal-count.
 const defaultBackgroundHeals = 8
@@ -88,21 +98,13 @@ func New(a *graph.Args) (fop.Layer, error) {
 		return nil, fmt.Errorf("%s needs at least one subvolume", Type)
 	}
 	r := &AFR{
-		name:         a.Name,
-		children:     a.Children,
-		emit:         a.Emit,
-		log:          a.Logger,
-		quorumType:   "none",
-		favorite:     "none",
-		postOpDelay:  time.Second,
-		eagerLock:    true,
-		bgHeals:      make(chan struct{}, defaultBackgroundHeals),
-		selfHealData: true,
-		selfHealMeta: true,
-		selfHealEnt:  true,
-		up:           make([]bool, len(a.Children)),
-		reported:     make([]bool, len(a.Children)),
-		arbiter:      -1,
+		name:     a.Name,
+		children: a.Children,
+		emit:     a.Emit,
+		log:      a.Logger,
+		up:       make([]bool, len(a.Children)),
+		reported: make([]bool, len(a.Children)),
+		arbiter:  -1,
 	}
 	switch a.Options["arbiter-count"] {
 	case "", "0":
@@ -116,9 +118,6 @@ func New(a *graph.Args) (fop.Layer, error) {
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
-	}
-	if len(a.Children) >= 3 {
-		r.quorumType = "auto"
 	}
 	for i := range a.Children {
 		name := fmt.Sprintf("%s-client-%d", a.Name, i)
@@ -141,12 +140,18 @@ func isOn(v string) bool {
 	return false
 }
 
-// Reconfigure applies option changes pushed by glusterd.
+// Reconfigure applies the options of a new volfile (all of them: one not
+// given is back to its default), all or none.
 func (r *AFR) Reconfigure(opts map[string]string) error {
+	o := &options{quorumType: "none", favorite: "none", postOpDelay: time.Second, eagerLock: true,
+		selfHealData: true, selfHealMeta: true, selfHealEnt: true}
+	if len(r.children) >= 3 {
+		o.quorumType = "auto"
+	}
 	if v, ok := opts["quorum-type"]; ok {
 		switch v {
 		case "none", "auto", "fixed":
-			r.quorumType = v
+			o.quorumType = v
 		default:
 			return fmt.Errorf("quorum-type: %q is not none, auto or fixed", v)
 		}
@@ -156,12 +161,12 @@ func (r *AFR) Reconfigure(opts map[string]string) error {
 		if err != nil || n < 1 || n > len(r.children) {
 			return fmt.Errorf("quorum-count: %q is not between 1 and %d", v, len(r.children))
 		}
-		r.quorumCount = n
+		o.quorumCount = n
 	}
 	if v, ok := opts["favorite-child-policy"]; ok {
 		switch v {
 		case "none", "size", "mtime", "ctime", "majority":
-			r.favorite = v
+			o.favorite = v
 		default:
 			return fmt.Errorf("favorite-child-policy: %q is not none, size, mtime, ctime or majority", v)
 		}
@@ -171,21 +176,29 @@ func (r *AFR) Reconfigure(opts map[string]string) error {
 		if err != nil || n < 0 {
 			return fmt.Errorf("post-op-delay-secs: %q is not a number of seconds", v)
 		}
-		r.postOpDelay = time.Duration(n) * time.Second
+		o.postOpDelay = time.Duration(n) * time.Second
 	}
+	heals := defaultBackgroundHeals
 	if v, ok := opts["background-self-heal-count"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Errorf("background-self-heal-count: %q is not a count", v)
 		}
-		// Heals holding a slot of the old channel give it back there.
-		r.bgHeals = make(chan struct{}, n)
+		heals = n
 	}
-	for key, dst := range map[string]*bool{"eager-lock": &r.eagerLock, "data-self-heal": &r.selfHealData, "metadata-self-heal": &r.selfHealMeta, "entry-self-heal": &r.selfHealEnt} {
+	// Keep the slots while the count stays; with a new count, heals
+	// holding a slot of the old channel give it back there.
+	if cur := r.o(); cur != nil && cap(cur.bgHeals) == heals {
+		o.bgHeals = cur.bgHeals
+	} else {
+		o.bgHeals = make(chan struct{}, heals)
+	}
+	for key, dst := range map[string]*bool{"eager-lock": &o.eagerLock, "data-self-heal": &o.selfHealData, "metadata-self-heal": &o.selfHealMeta, "entry-self-heal": &o.selfHealEnt} {
 		if v, ok := opts[key]; ok {
 			*dst = isOn(v)
 		}
 	}
+	r.opts.Store(o)
 	return nil
 }
 
@@ -249,12 +262,13 @@ func count(set []bool) int {
 // with "fixed", at least quorum-count.
 func (r *AFR) quorum(set []bool) bool {
 	n := count(set)
-	switch r.quorumType {
+	o := r.o()
+	switch o.quorumType {
 	case "auto":
 		total := len(r.children)
 		return 2*n > total || (2*n == total && set[0])
 	case "fixed":
-		return n >= r.quorumCount
+		return n >= o.quorumCount
 	}
 	return n > 0
 }

@@ -152,7 +152,8 @@ func (r *AFR) begin(ctx context.Context, fd *fop.FD, st *fileFD) error {
 // armPostOp schedules the post-op after post-op-delay of quiet. Called
 // with st.mu held.
 func (r *AFR) armPostOp(fd *fop.FD, st *fileFD) {
-	if r.postOpDelay == 0 || !r.eagerLock {
+	o := r.o()
+	if o.postOpDelay == 0 || !o.eagerLock {
 		gen := st.gen
 		go r.endTxn(fd, st, gen)
 		return
@@ -161,7 +162,7 @@ func (r *AFR) armPostOp(fd *fop.FD, st *fileFD) {
 		st.timer.Stop()
 	}
 	gen := st.gen
-	st.timer = time.AfterFunc(r.postOpDelay, func() { r.endTxn(fd, st, gen) })
+	st.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(fd, st, gen) })
 }
 
 // endTxn runs the held transaction's post-op and unlock once in-flight

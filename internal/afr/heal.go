@@ -20,7 +20,7 @@ const healBlock = 128 << 10
 // at most background-self-heal-count at once (0: none; the self-heal
 // daemon heals what is left).
 func (r *AFR) healLater(g fop.GFID) {
-	slots := r.bgHeals
+	slots := r.o().bgHeals
 	if cap(slots) == 0 {
 		return
 	}
@@ -174,7 +174,7 @@ func (r *AFR) choose(mx *matrix, t txnType, attrs []fop.Attr, ok []bool, force i
 		if fav < 0 {
 			return -1, nil, errSplitBrain
 		}
-		r.log.Info("split-brain resolved by favorite-child-policy", "policy", r.favorite, "source", fav)
+		r.log.Info("split-brain resolved by favorite-child-policy", "policy", r.o().favorite, "source", fav)
 		srcs = make([]bool, len(ok))
 		srcs[fav] = true
 	}
@@ -209,11 +209,12 @@ func later(a, b fop.Timespec) bool {
 // favoriteChild applies cluster.favorite-child-policy to a split-brain.
 func (r *AFR) favoriteChild(attrs []fop.Attr, ok []bool) int {
 	best := -1
+	policy := r.o().favorite
 	for i := range ok {
 		if !ok[i] {
 			continue
 		}
-		switch r.favorite {
+		switch policy {
 		case "size":
 			if best < 0 || attrs[i].Size > attrs[best].Size {
 				best = i

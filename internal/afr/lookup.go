@@ -59,11 +59,12 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 // (cluster.data-self-heal, metadata-self-heal, entry-self-heal). The
 // self-heal daemon heals the rest.
 func (r *AFR) healOnAccess(mx *matrix, dir bool) bool {
-	content, on := dataTxn, r.selfHealData
+	o := r.o()
+	content, on := dataTxn, o.selfHealData
 	if dir {
-		content, on = entryTxn, r.selfHealEnt
+		content, on = entryTxn, o.selfHealEnt
 	}
-	return (mx.needsHeal(metadataTxn) && r.selfHealMeta) || (mx.needsHeal(content) && on)
+	return (mx.needsHeal(metadataTxn) && o.selfHealMeta) || (mx.needsHeal(content) && on)
 }
 
 // judge records which replicas of g are good to read, from its changelog.

@@ -195,3 +195,23 @@ func TestAccuseMissingHealsANewReplicaThroughTheIndex(t *testing.T) {
 		t.Fatalf("d on the new replica: %v, %v", st, err)
 	}
 }
+
+func TestReconfigureIsAllOrNothingAndResetsToDefaults(t *testing.T) {
+	r, _ := newSet(t, 3, map[string]string{"quorum-type": "fixed", "quorum-count": "3"})
+	if r.quorum([]bool{true, true, false}) {
+		t.Fatal("fixed 3 accepted two replicas")
+	}
+	if err := r.Reconfigure(map[string]string{"quorum-type": "none", "quorum-count": "9"}); err == nil {
+		t.Fatal("quorum-count 9 of 3 accepted")
+	}
+	if r.quorum([]bool{true, true, false}) {
+		t.Fatal("a refused reconfigure changed the quorum")
+	}
+	// A volfile without the option: back to the default (auto for 3).
+	if err := r.Reconfigure(map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if !r.quorum([]bool{true, true, false}) || r.quorum([]bool{false, false, true}) {
+		t.Fatal("quorum is not back to auto")
+	}
+}
