@@ -44,9 +44,9 @@ func main() {
 	only := flag.String("only", "local,glusterfs,ours", "comma-separated systems to run: local, glusterfs, ours")
 	flag.BoolVar(&o.quick, "quick", false, "smaller sizes, for quick iterations")
 	flag.StringVar(&o.work, "work", "/var/tmp/gluster-go-bench", "scratch directory (bricks, mounts, local reference, raw output); on the disk to measure")
-	flag.StringVar(&o.out, "out", "", "where to write the Markdown table (default bench/RESULTS.md for a full run of all systems, else WORK/RESULTS.md)")
+	flag.StringVar(&o.out, "out", "", "where to write the Markdown table (default bench/RESULTS.md for a full untraced run of all systems, else WORK/RESULTS.md)")
 	flag.BoolVar(&o.install, "install", true, "apt-get install missing packages (glusterfs-server, glusterfs-client, fio, ...)")
-	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build ./cmd/... into WORK/bin)")
+	flag.StringVar(&o.oursBin, "bin", "", "directory with our binaries (default: build them from ./cmd into WORK/bin/ours)")
 	flag.IntVar(&o.repeat, "repeat", 0, "runs of the whole suite per system, interleaved; the table shows medians (default 3, 1 with --quick)")
 	flag.StringVar(&o.trace, "trace", "", "diagnosis: trace the client and brick processes during each workload; perf (profiles in WORK/raw/SYSTEM-N/WORKLOAD.perf.data.txt) or strace (system calls per file operation, added to the report; slows everything down)")
 	flag.StringVar(&o.oursMode, "ours-mode", "auto", "how to set ours up: cli (glusterd + gluster volume create), manual (glusterfsd and glusterfs with volfiles written here, no glusterd), auto (cli if glusterd and gluster are built)")
@@ -65,9 +65,14 @@ func main() {
 			os.Exit(2)
 		}
 	}
+	if o.trace != "" && o.trace != "perf" && o.trace != "strace" {
+		fmt.Fprintf(os.Stderr, "bench: --trace is perf or strace, not %q\n", o.trace)
+		os.Exit(2)
+	}
 	if o.out == "" {
+		// Only a complete, untraced run may replace the committed table.
 		o.out = filepath.Join(o.work, "RESULTS.md")
-		if !o.quick && len(o.only) == 3 {
+		if !o.quick && len(o.only) == 3 && o.trace == "" {
 			o.out = "bench/RESULTS.md"
 		}
 	}
@@ -121,36 +126,12 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 		if !slices.Contains(o.only, name) {
 			continue
 		}
-		var sys system
-		switch name {
-		case "local":
-			sys = &localDisk{path: filepath.Join(o.work, "local")}
-		case "glusterfs":
-			host := o.glfsHost
-			if host == "" {
-				host = loopbackHostname()
-			}
-			notes = append(notes, fmt.Sprintf("GlusterFS brick host %q; volume created with `force` (brick on the root file system).", host))
-			sys = newGlusterFS(filepath.Join(o.work, "glusterfs"), host, log)
-		case "ours":
-			mode := o.oursMode
-			if mode == "auto" {
-				mode = "manual"
-				if exists(filepath.Join(o.oursBin, "glusterd")) && exists(filepath.Join(o.oursBin, "gluster")) {
-					mode = "cli"
-				}
-			}
-			work := filepath.Join(o.work, "ours")
-			switch mode {
-			case "cli":
-				notes = append(notes, "gluster-go set up like GlusterFS: glusterd on 127.0.0.2, `gluster volume create bench 127.0.0.2:BRICK force`, `glusterfs -s 127.0.0.2 --volfile-id bench`.")
-				sys = newOursManaged(work, o.oursBin, log)
-			case "manual":
-				notes = append(notes, "gluster-go started without glusterd: glusterfsd with a brick volfile, glusterfs --volfile (graphs per the project's contracts).")
-				sys = newOursManual(work, o.oursBin, log)
-			default:
-				return fmt.Errorf("unknown --ours-mode %q", o.oursMode)
-			}
+		sys, note, err := newSystem(name, o, log)
+		if err != nil {
+			return err
+		}
+		if note != "" {
+			notes = append(notes, note)
 		}
 		systems[name] = sys
 		order = append(order, name)
@@ -185,6 +166,39 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	log.Info("results written", "file", o.out)
 	return nil
+}
+
+// newSystem sets up the description of one system under test, and a note
+// for the report on how it is set up.
+func newSystem(name string, o options, log *slog.Logger) (system, string, error) {
+	work := filepath.Join(o.work, name)
+	switch name {
+	case "local":
+		return &localDisk{path: work}, "", nil
+	case "glusterfs":
+		host := o.glfsHost
+		if host == "" {
+			host = loopbackHostname()
+		}
+		return newGlusterFS(work, host, log),
+			fmt.Sprintf("GlusterFS brick host %q; volume created with `force` (brick on the root file system).", host), nil
+	}
+	mode := o.oursMode
+	if mode == "auto" {
+		mode = "manual"
+		if exists(filepath.Join(o.oursBin, "glusterd")) && exists(filepath.Join(o.oursBin, "gluster")) {
+			mode = "cli"
+		}
+	}
+	switch mode {
+	case "cli":
+		return newOursManaged(work, o.oursBin, log),
+			"gluster-go set up like GlusterFS: glusterd on 127.0.0.2, `gluster volume create bench 127.0.0.2:BRICK force`, `glusterfs -s 127.0.0.2 --volfile-id bench`.", nil
+	case "manual":
+		return newOursManual(work, o.oursBin, log),
+			"gluster-go started without glusterd: glusterfsd with a brick volfile, glusterfs --volfile (graphs per the project's contracts).", nil
+	}
+	return nil, "", fmt.Errorf("unknown --ours-mode %q", o.oursMode)
 }
 
 // buildOurs builds each of our programs on its own, so that one program
