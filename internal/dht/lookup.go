@@ -44,10 +44,12 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		loc2.GFID = a.GFID
 		return d.lookupDir(ctx, &loc2, xreq)
 	case err == nil && isLinkto(&a, x):
-		if a2, x2, err2 := d.followLinkto(ctx, loc, h, linktoTarget(x), xreq); err2 == nil {
+		if a2, x2, err2 := d.followLinkto(ctx, loc, h, a.GFID, linktoTarget(x), xreq); err2 == nil {
 			return a2, x2, nil
 		}
-		return d.lookupEverywhere(ctx, loc, xreq, h, nil)
+		// A migration may have just finished, turning this very
+		// linkto into the data file: look again everywhere.
+		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
 	case err == nil:
 		d.inode(a.GFID).setCached(h)
 		return a, strip(x, xreq, LinktoKey), nil
@@ -66,7 +68,7 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 
 // followLinkto looks the name up on the child a linkto file points at. A
 // linkto whose target lacks the file is stale and is removed.
-func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, target string, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, gfid fop.GFID, target string, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
 	t := d.childIndex(target)
 	if t < 0 || t == h {
 		return fop.Attr{}, nil, syscall.ENOENT
@@ -77,8 +79,7 @@ func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, target stri
 		return a, strip(x, xreq, LinktoKey), nil
 	}
 	if fop.Errno(err) == syscall.ENOENT {
-		d.log.Info("removing stale linkto", "path", loc.Path, "name", loc.Name, "on", d.names[h], "to", target)
-		_, _ = d.children[h].Unlink(ctx, loc)
+		d.removeStaleLinkto(ctx, loc, h, t, gfid)
 	}
 	if err == nil {
 		err = syscall.ENOENT
@@ -90,6 +91,10 @@ func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, target stri
 // sit elsewhere after a layout change or a failed rename. hashedErr is what
 // the hashed child said, reported when nobody has the name.
 func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip int, hashedErr error) (fop.Attr, fop.Dict, error) {
+	return d.lookupAll(ctx, loc, xreq, skip, hashedErr, true)
+}
+
+func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip int, hashedErr error, retry bool) (fop.Attr, fop.Dict, error) {
 	attrs := make([]fop.Attr, len(d.children))
 	xs := make([]fop.Dict, len(d.children))
 	errs := d.fanout(func(i int, c fop.Layer) error {
@@ -121,8 +126,13 @@ func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict,
 		return attrs[i], strip(xs[i], xreq, LinktoKey), nil
 	}
 	if linkto >= 0 {
-		if a, x, err := d.followLinkto(ctx, loc, linkto, linktoTarget(xs[linkto]), xreq); err == nil {
+		if a, x, err := d.followLinkto(ctx, loc, linkto, attrs[linkto].GFID, linktoTarget(xs[linkto]), xreq); err == nil {
 			return a, x, nil
+		}
+		if retry {
+			// The migration the linkto belonged to may have just
+			// finished: its destination now holds the data.
+			return d.lookupAll(ctx, loc, xreq, skip, hashedErr, false)
 		}
 	}
 	if hashedErr != nil && fop.Errno(hashedErr) != syscall.ENOENT {
@@ -133,7 +143,24 @@ func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict,
 			return fop.Attr{}, nil, err
 		}
 	}
+	if retry && skip >= 0 && d.rebalanced(loc.Parent) {
+		// The file may have moved onto the skipped (hashed) child
+		// after it was asked: a rebalance touched this directory.
+		return d.lookupAll(ctx, loc, xreq, -1, hashedErr, false)
+	}
 	return fop.Attr{}, nil, syscall.ENOENT
+}
+
+// rebalanced reports whether dir's cached layout was written by a
+// rebalance, so files in it may be moving.
+func (d *DHT) rebalanced(dir fop.GFID) bool {
+	if dir.IsZero() {
+		return false
+	}
+	in := d.inode(dir)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.layout != nil && in.layout.Committed()
 }
 
 // lookupByGFID resolves an object from its GFID alone.

@@ -531,3 +531,32 @@ func (d *DHT) replay(ctx context.Context, fd *fop.FD, post fop.Attr, off, n int6
 
 // AllUp reports whether every child is up.
 func (d *DHT) AllUp() bool { return d.allUp() }
+
+// removeStaleLinkto removes the linkto for loc on child h whose target t
+// no longer has the file. It holds the migration lock of the file on t,
+// which a migration holds while it turns its destination's linkto into the
+// data file, and checks again under it: a linkto that just became data is
+// never removed.
+func (d *DHT) removeStaleLinkto(ctx context.Context, loc *fop.Loc, h, t int, gfid fop.GFID) {
+	tc := d.children[t]
+	lk := &fop.Loc{GFID: gfid, Path: loc.Path}
+	owner := lockOwner()
+	lock := func(typ int16) error {
+		return tc.Inodelk(ctx, migrateDomain, lk, fop.SetLkW, &fop.Flock{Type: typ, Owner: owner})
+	}
+	if err := lock(syscall.F_WRLCK); err != nil {
+		return
+	}
+	defer lock(syscall.F_UNLCK)
+	a, x, err := d.children[h].Lookup(ctx, loc, fop.Dict{LinktoKey: nil})
+	if err != nil || !isLinkto(&a, x) || a.GFID != gfid || d.childIndex(linktoTarget(x)) != t {
+		return
+	}
+	if _, _, err := tc.Lookup(ctx, lk, nil); fop.Errno(err) != syscall.ENOENT {
+		return
+	}
+	d.log.Info("removing stale linkto", "path", loc.Path, "on", d.names[h], "to", d.names[t])
+	if _, err := d.children[h].Unlink(ctx, loc); err != nil && fop.Errno(err) != syscall.ENOENT {
+		d.log.Warn("removing stale linkto failed", "path", loc.Path, "on", d.names[h], "err", err)
+	}
+}
