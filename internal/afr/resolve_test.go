@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/index"
 )
 
@@ -213,5 +214,37 @@ func TestReconfigureIsAllOrNothingAndResetsToDefaults(t *testing.T) {
 	}
 	if !r.quorum([]bool{true, true, false}) || r.quorum([]bool{false, false, true}) {
 		t.Fatal("quorum is not back to auto")
+	}
+}
+
+// A transaction that finds the lock held by another client falls back
+// to waiting for it, and both changes land in order on every replica.
+func TestContendedLockWaits(t *testing.T) {
+	r, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": "60"})
+	other, err := New(&graph.Args{Name: "test-replicate-0", Children: r.children, ChildNames: []string{"test-client-0", "test-client-1"},
+		Options: map[string]string{"post-op-delay-secs": "0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "abc", 0) // holds the eager lock for a minute
+	done := make(chan error, 1)
+	go func() {
+		_, err := other.Truncate(bg, &fop.Loc{GFID: g}, 1)
+		done <- err
+	}()
+	r.Release(bg, fd) // ends the eager transaction: the truncate goes on
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("truncate still waits for the lock") // hang guard
+	}
+	for _, d := range dirs {
+		if got := string(brickFile(t, d, "f")); got != "a" {
+			t.Errorf("brick %s holds %q", d, got)
+		}
 	}
 }

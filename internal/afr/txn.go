@@ -51,16 +51,31 @@ func internalCtx(ctx context.Context, owner uint64) context.Context {
 func (r *AFR) dataDomain() string { return r.name }
 func (r *AFR) metaDomain() string { return r.name + ":metadata" }
 
-// lock takes the locks of spec on every replica in set, one replica after
-// another in a fixed order so that two clients cannot deadlock. It returns
-// the replicas it locked.
+// lock takes the locks of spec on every replica in set and returns the
+// replicas it locked. It first tries them all at once without waiting,
+// as GlusterFS's AFR does: one round trip when nobody else holds them.
+// If someone does, it lets go and takes them one replica after another,
+// waiting, in a fixed order so that two clients cannot deadlock.
 func (r *AFR) lock(ctx context.Context, spec lockSpec, set []bool) []bool {
 	locked := make([]bool, len(set))
+	if count(set) > 1 {
+		errs := r.each(set, func(i int, c fop.Layer) error { return lockOne(ctx, c, spec, false) })
+		contended := false
+		for i := range set {
+			locked[i] = set[i] && errs[i] == nil
+			contended = contended || (set[i] && fop.Errno(errs[i]) == syscall.EAGAIN)
+		}
+		if !contended {
+			return locked
+		}
+		r.unlock(ctx, spec, locked)
+		clear(locked)
+	}
 	for i, c := range r.children {
 		if !set[i] {
 			continue
 		}
-		if err := lockOne(ctx, c, spec); err != nil {
+		if err := lockOne(ctx, c, spec, true); err != nil {
 			r.log.Debug("lock failed", "child", i, "err", err)
 			continue
 		}
@@ -69,12 +84,21 @@ func (r *AFR) lock(ctx context.Context, spec lockSpec, set []bool) []bool {
 	return locked
 }
 
-func lockOne(ctx context.Context, c fop.Layer, spec lockSpec) error {
+// lockOne takes spec's locks on one replica, waiting for them or not.
+func lockOne(ctx context.Context, c fop.Layer, spec lockSpec, wait bool) error {
 	if spec.inode != nil {
-		return c.Inodelk(ctx, spec.domain, spec.inode, fop.SetLkW, &fop.Flock{Type: syscall.F_WRLCK})
+		cmd := fop.SetLk
+		if wait {
+			cmd = fop.SetLkW
+		}
+		return c.Inodelk(ctx, spec.domain, spec.inode, cmd, &fop.Flock{Type: syscall.F_WRLCK})
+	}
+	cmd := fop.EntryLockNB
+	if wait {
+		cmd = fop.EntryLock
 	}
 	for k, e := range spec.entries {
-		if err := c.Entrylk(ctx, spec.domain, e.dir, e.name, fop.EntryLock, fop.EntryWrLck); err != nil {
+		if err := c.Entrylk(ctx, spec.domain, e.dir, e.name, cmd, fop.EntryWrLck); err != nil {
 			for _, done := range spec.entries[:k] {
 				c.Entrylk(ctx, spec.domain, done.dir, done.name, fop.EntryUnlock, fop.EntryWrLck)
 			}
