@@ -50,7 +50,7 @@ func main() {
 	flag.IntVar(&o.repeat, "repeat", 0, "runs of the whole suite per system, interleaved; the table shows medians (default 3, 1 with --quick)")
 	flag.StringVar(&o.trace, "trace", "", "diagnosis: trace the client and brick processes during each workload; perf (profiles in WORK/raw/SYSTEM-N/WORKLOAD.perf.data.txt) or strace (system calls per file operation, added to the report; slows everything down)")
 	flag.StringVar(&o.oursMode, "ours-mode", "auto", "how to set ours up: cli (glusterd + gluster volume create), manual (glusterfsd and glusterfs with volfiles written here, no glusterd), auto (cli if glusterd and gluster are built)")
-	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback, else 127.0.0.1)")
+	flag.StringVar(&o.glfsHost, "glusterfs-host", "", "brick host name for GlusterFS (default: this machine's host name if it resolves to loopback only, else 127.0.0.2; GlusterFS refuses 127.0.0.1)")
 	flag.Parse()
 	if o.repeat <= 0 {
 		o.repeat = 3
@@ -255,19 +255,21 @@ func exists(p string) bool {
 }
 
 // loopbackHostname returns this machine's host name when it resolves only
-// to loopback addresses (GlusterFS accepts it for a brick), else 127.0.0.1.
+// to loopback addresses, else 127.0.0.2 (GlusterFS refuses 127.0.0.1 and
+// localhost as brick hosts, but takes either of these).
 func loopbackHostname() string {
+	const fallback = "127.0.0.2"
 	h, err := os.Hostname()
 	if err != nil {
-		return "127.0.0.1"
+		return fallback
 	}
 	addrs, err := net.LookupHost(h)
 	if err != nil || len(addrs) == 0 {
-		return "127.0.0.1"
+		return fallback
 	}
 	for _, a := range addrs {
 		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
-			return "127.0.0.1"
+			return fallback
 		}
 	}
 	return h

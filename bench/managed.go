@@ -57,10 +57,16 @@ func newManaged(name, work, addr, host string, log *slog.Logger, glusterfsBin st
 }
 
 // newGlusterFS is Debian's GlusterFS: its glusterd with a private working
-// directory and socket (so /var/lib/glusterd is left alone), bound to
-// 127.0.0.1, the brick named by a host name that resolves to loopback.
+// directory and socket (so /var/lib/glusterd is left alone), bound to the
+// brick host's loopback address. GlusterFS refuses "localhost" and
+// 127.0.0.1 as brick hosts, even with force, but takes a host name that
+// resolves to 127.0.0.1 or another 127.x address.
 func newGlusterFS(work, host string, log *slog.Logger) *managed {
-	m := newManaged("glusterfs", work, "127.0.0.1", host, log, debGlusterfs)
+	addr := "127.0.0.1"
+	if ip := net.ParseIP(host); ip != nil {
+		addr = host
+	}
+	m := newManaged("glusterfs", work, addr, host, log, debGlusterfs)
 	sock := filepath.Join(work, "glusterd.socket")
 	volPath := filepath.Join(work, "glusterd.vol")
 	m.prepare = func() error {
