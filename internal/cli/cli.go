@@ -90,6 +90,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "--print-statedumpdir":
 			fmt.Fprintln(stdout, DefaultStatedumpDir)
 			return 0
+		case "--version":
+			// Scripts parse the first line, as GlusterFS prints it.
+			fmt.Fprintf(stdout, "glusterfs %s\nRepository revision: https://github.com/gluster-go/gluster-go\n", api.Version)
+			return 0
 		case "--log-file", "--log-level", "--glusterd-sock", "--secure-mgmt", "--inet6":
 			// Accepted for compatibility; this CLI logs nothing and talks HTTP.
 		default:

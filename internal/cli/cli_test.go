@@ -185,7 +185,11 @@ func TestNoDaemon(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}
-	for arg, want := range map[string]string{"--print-logdir": DefaultLogDir + "\n", "--print-statedumpdir": DefaultStatedumpDir + "\n"} {
+	for arg, want := range map[string]string{
+		"--print-logdir":       DefaultLogDir + "\n",
+		"--print-statedumpdir": DefaultStatedumpDir + "\n",
+		"--version":            "glusterfs 11.1\nRepository revision: https://github.com/gluster-go/gluster-go\n",
+	} {
 		var out, errw bytes.Buffer
 		if code := Main([]string{arg}, strings.NewReader(""), &out, &errw); code != 0 || out.String() != want {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, code, out.String(), errw.String())

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 )
 
 // notifyEnv names the descriptor a daemonized glusterd reports readiness
@@ -34,6 +36,7 @@ func Command() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "glusterd",
 		Short:         "GlusterFS management daemon",
+		Version:       api.Version,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -44,6 +47,7 @@ func Command() *cobra.Command {
 			return run(cfg, pidFile, logLevel)
 		},
 	}
+	cmd.SetVersionTemplate("glusterfs {{.Version}}\n")
 	f := cmd.Flags()
 	f.StringVar(&cfg.Address, "address", "", "IP address to bind (default: all)")
 	f.IntVar(&cfg.Port, "port", 24007, "management port (raft uses the next one)")

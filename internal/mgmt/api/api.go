@@ -23,6 +23,10 @@ import (
 // DefaultPort is glusterd's management port.
 const DefaultPort = 24007
 
+// Version is the GlusterFS release whose commands and outputs this build
+// follows, printed by --version.
+const Version = "11.1"
+
 // Response is the envelope of every /v1 answer except the contract
 // endpoints (portmap, volfile), in GlusterFS's opRet/opErrno/opErrstr terms.
 type Response struct {
