@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -58,6 +59,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if s.host == "" {
 		s.host = "127.0.0.1"
+		if b, err := os.ReadFile(filepath.Join(DefaultStatedumpDir, api.AddrFile)); err == nil {
+			s.host = strings.TrimSpace(string(b))
+		}
 	}
 	var words []string
 	for _, a := range args {

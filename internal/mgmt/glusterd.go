@@ -152,6 +152,12 @@ func (g *Glusterd) Serve(ctx context.Context, ready func()) error {
 	errc := make(chan error, 1)
 	go func() { errc <- g.srv.Serve(g.ln) }()
 	g.log.Info("glusterd serving", "address", g.ln.Addr().String(), "uuid", g.uuid, "hostname", g.hostname)
+	// The CLI finds a glusterd bound to one address here.
+	addrFile := filepath.Join(g.cfg.RunDir, api.AddrFile)
+	if err := writeFileAtomic(addrFile, []byte(net.JoinHostPort(g.bricks.dialHost(), strconv.Itoa(g.cfg.Port))+"\n")); err != nil {
+		g.log.Warn("address file", "err", err)
+	}
+	defer os.Remove(addrFile)
 	if ready != nil {
 		ready()
 	}

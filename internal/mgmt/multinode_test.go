@@ -257,6 +257,9 @@ func TestDaemonize(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(nd.dir, "lib", "glusterd.info")); err != nil {
 		t.Error(err)
 	}
+	if b, err := os.ReadFile(filepath.Join(nd.dir, "run", "glusterd.addr")); err != nil || string(b) != fmt.Sprintf("%s:%d\n", nd.addr, p.port) {
+		t.Errorf("address file: %q %v", b, err)
+	}
 	// SIGUSR1: a state dump in the run directory.
 	b, err := os.ReadFile(pidFile)
 	if err != nil {

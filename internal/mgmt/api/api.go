@@ -23,6 +23,10 @@ import (
 // DefaultPort is glusterd's management port.
 const DefaultPort = 24007
 
+// AddrFile, in glusterd's run directory, holds the HOST:PORT its API
+// answers on, for the CLI to find a glusterd bound to one address.
+const AddrFile = "glusterd.addr"
+
 // Version is the GlusterFS release whose commands and outputs this build
 // follows, printed by --version.
 const Version = "11.1"
