@@ -80,6 +80,7 @@ func (fs *FS) SetAttr(_ <-chan struct{}, in *fuse.SetAttrIn, out *fuse.AttrOut) 
 	)
 	if size, ok := in.GetSize(); ok {
 		if fd != nil {
+			markWrote(fd)
 			a, err = fs.top.Ftruncate(ctx, fd, size)
 		} else {
 			a, err = fs.top.Truncate(ctx, loc, size)

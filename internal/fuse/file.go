@@ -74,6 +74,7 @@ func (fs *FS) Write(_ <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, f
 	if fd == nil {
 		return 0, fuse.EBADF
 	}
+	markWrote(fd)
 	n, _, err := fs.top.Write(fs.ctx(&in.InHeader, in.LockOwner), fd, data, int64(in.Offset))
 	if err != nil {
 		return 0, fs.status("write", &fop.Loc{GFID: fd.GFID}, err)
@@ -82,14 +83,34 @@ func (fs *FS) Write(_ <-chan struct{}, in *fuse.WriteIn, data []byte) (uint32, f
 }
 
 // Flush is close(2) of one descriptor: the layers release the POSIX locks
-// of the closing lock owner here.
+// of the closing lock owner and report errors of writes they held back.
+// A descriptor that wrote nothing, on a file nobody locked through this
+// mount, has nothing to flush: close(2) then costs no round trip to the
+// bricks (the common open-read-close of small files).
 func (fs *FS) Flush(_ <-chan struct{}, in *fuse.FlushIn) fuse.Status {
 	<-fs.ready
 	fd := fs.handle(in.Fh)
 	if fd == nil {
 		return fuse.EBADF
 	}
+	if !wrote(fd) && !fs.everLocked(fd.GFID) {
+		return fuse.OK
+	}
 	return fs.status("flush", &fop.Loc{GFID: fd.GFID}, fs.top.Flush(fs.ctx(&in.InHeader, in.LockOwner), fd))
+}
+
+// wroteKey marks, in an FD's context, that data went through it.
+type wroteKey struct{}
+
+func markWrote(fd *fop.FD) {
+	if _, ok := fd.Ctx(wroteKey{}); !ok {
+		fd.SetCtx(wroteKey{}, true)
+	}
+}
+
+func wrote(fd *fop.FD) bool {
+	_, ok := fd.Ctx(wroteKey{})
+	return ok
 }
 
 // Fsync makes the file's data (and metadata unless datasync) durable.
@@ -137,6 +158,7 @@ func (fs *FS) Fallocate(_ <-chan struct{}, in *fuse.FallocateIn) fuse.Status {
 	if fd == nil {
 		return fuse.EBADF
 	}
+	markWrote(fd)
 	ctx := fs.ctx(&in.InHeader, 0)
 	off, length := int64(in.Offset), int64(in.Length)
 	var err error

@@ -82,6 +82,10 @@ type FS struct {
 	inodes *inodeTable
 	groups *groupCache
 
+	// locked holds the GFIDs of files locked through this mount (see
+	// Flush). It only grows, by one entry per file ever locked.
+	locked sync.Map // fop.GFID -> struct{}
+
 	nextFh  atomic.Uint64
 	handles sync.Map // uint64 -> *fop.FD (files) or *dirStream
 

@@ -395,3 +395,40 @@ func TestInodeTableSubdirRoot(t *testing.T) {
 		t.Error("the subdir's GFID got a node besides the root")
 	}
 }
+
+// TestFlushOnlyWhenNeeded: closing a descriptor that wrote nothing, on a
+// file never locked, costs no flush; writes and locks bring it back.
+func TestFlushOnlyWhenNeeded(t *testing.T) {
+	m := newMemFS()
+	dir := mount(t, m)
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.flushes.Load(); n != 1 {
+		t.Errorf("close after a write: %d flushes, want 1", n)
+	}
+	if _, err := os.ReadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.flushes.Load(); n != 1 {
+		t.Errorf("close after a read: %d flushes, want still 1", n)
+	}
+	f1, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := unix.Flock_t{Type: unix.F_RDLCK}
+	if err := unix.FcntlFlock(f1.Fd(), unix.F_SETLK, &rd); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2.Close() // must release the lock f1 took: POSIX
+	if n := m.flushes.Load(); n != 2 {
+		t.Errorf("close of a locked file: %d flushes, want 2", n)
+	}
+	f1.Close()
+}

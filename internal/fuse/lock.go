@@ -65,6 +65,11 @@ func (fs *FS) setLk(cancel <-chan struct{}, in *fuse.LkIn, cmd int) fuse.Status 
 	if cancel != nil {
 		ctx = cancelCtx{Context: ctx, cancel: cancel}
 	}
+	if l.Type != syscall.F_UNLCK {
+		// Before the lock exists: a close racing with this call must
+		// not skip the flush that releases it.
+		fs.locked.Store(fd.GFID, struct{}{})
+	}
 	_, err := fs.top.Lk(ctx, fd, cmd, &l)
 	if err != nil && ctx.Err() != nil {
 		return fuse.EINTR
@@ -74,4 +79,11 @@ func (fs *FS) setLk(cancel <-chan struct{}, in *fuse.LkIn, cmd int) fuse.Status 
 		return fuse.EAGAIN
 	}
 	return fs.status("setlk", &fop.Loc{GFID: fd.GFID}, err)
+}
+
+// everLocked reports whether a lock was ever asked for on g through this
+// mount; its descriptors' closes must then reach the layers.
+func (fs *FS) everLocked(g fop.GFID) bool {
+	_, ok := fs.locked.Load(g)
+	return ok
 }

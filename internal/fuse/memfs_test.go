@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ type memFS struct {
 	mu    sync.Mutex
 	nodes map[fop.GFID]*memNode
 	locks map[fop.GFID][]fop.Flock
+	flushes atomic.Int64
 	// lkEvents, if set, hears "wait" when a SetLkW starts waiting and
 	// "cancel" when its context ends.
 	lkEvents chan string
@@ -288,7 +290,10 @@ func (m *memFS) Write(_ context.Context, fd *fop.FD, data []byte, off int64) (in
 	return len(data), n.attr, nil
 }
 
-func (m *memFS) Flush(context.Context, *fop.FD) error { return nil }
+func (m *memFS) Flush(context.Context, *fop.FD) error {
+	m.flushes.Add(1)
+	return nil
+}
 func (m *memFS) Fsync(ctx context.Context, fd *fop.FD, _ bool) (fop.Attr, error) {
 	return m.Fstat(ctx, fd)
 }
