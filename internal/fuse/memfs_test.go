@@ -16,9 +16,9 @@ import (
 // bridge's tests. It checks nothing but existence and types.
 type memFS struct {
 	fop.Base
-	mu    sync.Mutex
-	nodes map[fop.GFID]*memNode
-	locks map[fop.GFID][]fop.Flock
+	mu      sync.Mutex
+	nodes   map[fop.GFID]*memNode
+	locks   map[fop.GFID][]fop.Flock
 	flushes atomic.Int64
 	// lkEvents, if set, hears "wait" when a SetLkW starts waiting and
 	// "cancel" when its context ends.
