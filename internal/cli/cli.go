@@ -64,6 +64,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	var words []string
+	help := false
 	for _, a := range args {
 		if !strings.HasPrefix(a, "--") {
 			words = append(words, a)
@@ -79,6 +80,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			s.script = true
 		case "--xml":
 			s.xml = true
+		case "--help":
+			help = true
 		case "--remote-host":
 			s.host = v
 		case "--timeout":
@@ -104,6 +107,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "unrecognized option %s\n", a)
 			return 1
 		}
+	}
+	if help {
+		words = append([]string{"help"}, words...)
 	}
 	root := s.commands()
 	root.SetArgs(words)
@@ -169,11 +175,12 @@ func unrecognized(depth int) func(*cobra.Command, []string) error {
 // leaf returns a command that takes GlusterFS words.
 func leaf(use, short string, run func(args []string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:                use,
-		Short:              short,
-		Args:               cobra.ArbitraryArgs,
-		DisableFlagParsing: true,
-		RunE:               func(_ *cobra.Command, args []string) error { return run(args) },
+		Use:                   use,
+		Short:                 short,
+		Args:                  cobra.ArbitraryArgs,
+		DisableFlagParsing:    true,
+		DisableFlagsInUseLine: true,
+		RunE:                  func(_ *cobra.Command, args []string) error { return run(args) },
 	}
 }
 

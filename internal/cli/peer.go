@@ -13,8 +13,8 @@ const detachQuestion = "All clients mounted through the peer which is getting de
 func (s *session) peerCommands() *cobra.Command {
 	peer := group("peer", "peer commands (probe, detach, status)", 1)
 	peer.AddCommand(
-		leaf("probe", "probe peer specified by <HOSTNAME>", s.peerProbe),
-		leaf("detach", "detach peer specified by <HOSTNAME>", s.peerDetach),
+		leaf("probe { <HOSTNAME> | <IP-address> }", "probe peer specified by <HOSTNAME>", s.peerProbe),
+		leaf("detach { <HOSTNAME> | <IP-address> } [force]", "detach peer specified by <HOSTNAME>", s.peerDetach),
 		leaf("status", "list status of peers", s.peerStatus),
 	)
 	return peer
