@@ -8,7 +8,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 )
 
-const healUsage = "volume heal <VOLNAME> [full | statistics heal-count | info [split-brain] | split-brain {bigger-file <FILE> | latest-mtime <FILE> | source-brick <HOSTNAME:BRICKNAME> [<FILE>]}]"
+const healUsage = "volume heal <VOLNAME> [enable | disable | full | statistics heal-count | info [split-brain] | split-brain {bigger-file <FILE> | latest-mtime <FILE> | source-brick <HOSTNAME:BRICKNAME> [<FILE>]}]"
 
 // parseHeal reads the words after "volume heal".
 func parseHeal(args []string) (api.HealRequest, error) {
@@ -19,8 +19,8 @@ func parseHeal(args []string) (api.HealRequest, error) {
 	rest := args[1:]
 	switch {
 	case len(rest) == 0:
-	case len(rest) == 1 && rest[0] == "full":
-		req.Op = api.HealFull
+	case len(rest) == 1 && (rest[0] == "full" || rest[0] == "enable" || rest[0] == "disable"):
+		req.Op = rest[0]
 	case len(rest) == 1 && rest[0] == "info":
 		req.Op = api.HealInfo
 	case len(rest) == 2 && rest[0] == "info" && rest[1] == "split-brain":
@@ -59,6 +59,15 @@ func (s *session) volumeHeal(args []string) error {
 			return s.healFail(head+" unsuccessful:", err)
 		}
 		return s.success("", "", head+" successful \nUse heal info commands to check status.")
+	case api.HealEnable, api.HealDisable:
+		head := "Enable heal on volume " + req.Name + " has been"
+		if req.Op == api.HealDisable {
+			head = "Disable heal on volume " + req.Name + " has been"
+		}
+		if err != nil {
+			return s.healFail(head+" unsuccessful:", err)
+		}
+		return s.success("", "", head+" successful ")
 	case api.HealCount:
 		head := fmt.Sprintf("Gathering count of entries to be healed on volume %s has been", req.Name)
 		if err != nil {

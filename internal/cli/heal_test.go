@@ -13,6 +13,8 @@ func TestParseHeal(t *testing.T) {
 	}{
 		{[]string{"v"}, api.HealRequest{Name: "v", Op: api.HealIndex}},
 		{[]string{"v", "full"}, api.HealRequest{Name: "v", Op: api.HealFull}},
+		{[]string{"v", "enable"}, api.HealRequest{Name: "v", Op: api.HealEnable}},
+		{[]string{"v", "disable"}, api.HealRequest{Name: "v", Op: api.HealDisable}},
 		{[]string{"v", "info"}, api.HealRequest{Name: "v", Op: api.HealInfo}},
 		{[]string{"v", "info", "split-brain"}, api.HealRequest{Name: "v", Op: api.HealInfoSplitBrain}},
 		{[]string{"v", "statistics", "heal-count"}, api.HealRequest{Name: "v", Op: api.HealCount}},

@@ -234,6 +234,9 @@ func (g *Glusterd) heal(ctx context.Context, req api.HealRequest) (api.HealRespo
 	case api.HealSplitBrain:
 		resp.Lines, err = g.resolveSplitBrain(ctx, v, req)
 		return resp, err
+	case api.HealEnable, api.HealDisable:
+		on := map[string]string{api.HealEnable: "on", api.HealDisable: "off"}[req.Op]
+		return resp, g.setOptions(ctx, api.SetRequest{Name: v.Name, Options: []store.Option{{Key: "cluster.self-heal-daemon", Value: on}}})
 	}
 	return resp, api.Errorf("Invalid heal-op")
 }

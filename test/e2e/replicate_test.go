@@ -180,7 +180,10 @@ func TestReplicateBrickStoppedIsDetected(t *testing.T) {
 // which ends in split-brain. Reads fail with EIO, heal info split-brain
 // lists the file and the CLI resolves it.
 func TestReplicatePartitionQuorumNone(t *testing.T) {
-	c, bricks := replicaVolume(t, 2, "cluster.quorum-type", "none")
+	// The self-heal daemons see both bricks, which the partition's two
+	// clients do not: off, they cannot heal one side's change before the
+	// other side makes its own.
+	c, bricks := replicaVolume(t, 2, "cluster.quorum-type", "none", "cluster.self-heal-daemon", "off")
 	before := c.Mount("rv", 0)
 	must(t, os.WriteFile(filepath.Join(before, "f"), []byte("before the partition\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(before, "g"), []byte("before the partition\n"), 0o644))
@@ -219,6 +222,7 @@ func TestReplicatePartitionQuorumNone(t *testing.T) {
 		expectEventually(t, filepath.Join(b, "f"), "written on side A, longer\n")
 		expectEventually(t, filepath.Join(b, "g"), "written on side B\n")
 	}
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "enable"), "Enable heal on volume rv has been successful")
 	waitHealed(t, c, "rv", 2)
 }
 
@@ -270,6 +274,16 @@ func TestReplicatePartitionQuorumAuto(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(brickDir(bricks[0]), "new")); err == nil {
 		t.Error("the minority's create reached its brick")
 	}
+
+	// heal disable turns the self-heal daemon off, and on-demand heals
+	// with it, as in GlusterFS.
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "disable"), "Disable heal on volume rv has been successful")
+	expect(t, c.MustGluster(1, "volume", "get", "rv", "cluster.self-heal-daemon"), "off")
+	out, err := c.Gluster(0, "volume", "heal", "rv")
+	if err == nil || !strings.Contains(out, "Launching heal operation to perform index self heal on volume rv has been unsuccessful:\nSelf-heal-daemon is disabled. Heal will not be triggered on volume rv") {
+		t.Errorf("heal with the daemon disabled: %v\n%s", err, out)
+	}
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "enable"), "Enable heal on volume rv has been successful")
 }
 
 // TestReplicateArbiter: in replica 3 arbiter 1 the third brick holds the

@@ -10,6 +10,8 @@ const (
 	HealInfoSplitBrain = "info-split-brain" // heal VOL info split-brain
 	HealCount          = "heal-count"       // heal VOL statistics heal-count
 	HealSplitBrain     = "split-brain"      // heal VOL split-brain POLICY ...
+	HealEnable         = "enable"           // heal VOL enable: the self-heal daemon on
+	HealDisable        = "disable"          // heal VOL disable
 )
 
 type (
