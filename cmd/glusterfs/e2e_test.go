@@ -85,7 +85,8 @@ end-volume
 	}
 	mounted := make(chan error, 1)
 	go func() {
-		out, err := exec.Command(bin, "-l", s.log, "-p", s.pidFile, "--volfile="+s.volfile, s.mnt).CombinedOutput()
+		// However loaded the machine, the brick comes: wait for it.
+		out, err := exec.Command(bin, "-l", s.log, "-p", s.pidFile, "--up-timeout=600", "--volfile="+s.volfile, s.mnt).CombinedOutput()
 		if err != nil {
 			err = fmt.Errorf("%w: %s", err, out)
 		}

@@ -39,6 +39,7 @@ func newCommand() *cobra.Command {
 		noDaemon, debug                                 bool
 		logFile, logLevel, pidFile, readdirp, directIO  string
 		entryTimeout, attrTimeout, negative, gidTimeout float64
+		upTimeout                                       float64
 		xlatorOpts                                      []string
 	)
 	cmd := &cobra.Command{
@@ -53,6 +54,7 @@ func newCommand() *cobra.Command {
 			cfg.FS.AttrTimeout = seconds(attrTimeout)
 			cfg.FS.NegativeTimeout = seconds(negative)
 			cfg.FS.GroupsTTL = seconds(gidTimeout)
+			cfg.FS.UpTimeout = seconds(upTimeout)
 			var err error
 			if cfg.Mount.NoReaddirPlus, err = isOff("use-readdirp", readdirp); err != nil {
 				return err
@@ -125,6 +127,7 @@ func newCommand() *cobra.Command {
 	f.Float64Var(&entryTimeout, "entry-timeout", fuse.DefaultEntryTimeout.Seconds(), "seconds the kernel caches names")
 	f.Float64Var(&attrTimeout, "attribute-timeout", fuse.DefaultAttrTimeout.Seconds(), "seconds the kernel caches attributes")
 	f.Float64Var(&negative, "negative-timeout", fuse.DefaultNegativeTimeout.Seconds(), "seconds the kernel caches missing names")
+	f.Float64Var(&upTimeout, "up-timeout", fuse.DefaultUpTimeout.Seconds(), "seconds a fresh mount waits for the bricks before answering anyway")
 	f.Float64Var(&gidTimeout, "gid-timeout", fuse.DefaultGroupsTTL.Seconds(), "seconds a process's supplementary groups are cached")
 	f.BoolVar(&cfg.Mount.ReadOnly, "read-only", false, "mount read-only")
 	f.BoolVar(&cfg.Mount.ACL, "acl", false, "let the bricks decide every access, POSIX ACLs included")

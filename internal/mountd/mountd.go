@@ -114,8 +114,11 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 		return err
 	}
 	fo := cfg.FS
+	if fo.UpTimeout <= 0 {
+		fo.UpTimeout = fuse.DefaultUpTimeout
+	}
 	if subdir != "" {
-		if fo.Root, err = resolveSubdir(ctx, sw, g.WaitUp, subdir); err != nil {
+		if fo.Root, err = resolveSubdir(ctx, sw, g.WaitUp, fo.UpTimeout, subdir); err != nil {
 			return err
 		}
 		fo.RootPath = subdir

@@ -6,9 +6,9 @@ import (
 	"path"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
-	"github.com/gluster-go/gluster-go/internal/fuse"
 )
 
 // splitVolumeID splits "VOL/SUB/DIR" (GlusterFS's subdir mount syntax)
@@ -23,8 +23,8 @@ func splitVolumeID(id string) (vol, subdir string) {
 
 // resolveSubdir looks dir up from the volume's root, as the internal
 // (root) identity, once the graph can answer.
-func resolveSubdir(ctx context.Context, top fop.Layer, waitUp func(context.Context) error, dir string) (fop.GFID, error) {
-	wctx, cancel := context.WithTimeout(ctx, fuse.DefaultUpTimeout)
+func resolveSubdir(ctx context.Context, top fop.Layer, waitUp func(context.Context) error, upTimeout time.Duration, dir string) (fop.GFID, error) {
+	wctx, cancel := context.WithTimeout(ctx, upTimeout)
 	defer cancel()
 	if err := waitUp(wctx); err != nil {
 		return fop.GFID{}, fmt.Errorf("subdir %s: volume not reachable: %w", dir, err)
