@@ -39,6 +39,9 @@ type managed struct {
 	client   fuseClient
 
 	lock *portLock
+	// brickSockets are the unix sockets the bricks were told to create
+	// (GlusterFS's glusterfsd -S), which nobody removes after them.
+	brickSockets []string
 }
 
 const benchVol = "bench"
@@ -141,6 +144,11 @@ func (m *managed) start(ctx context.Context) error {
 	if _, err := m.gluster(ctx, "volume", "start", benchVol); err != nil {
 		return err
 	}
+	for _, p := range m.brickPIDs() {
+		if sock := procFlag(p, "-S"); sock != "" {
+			m.brickSockets = append(m.brickSockets, sock)
+		}
+	}
 	return m.client.mount(ctx)
 }
 
@@ -185,6 +193,12 @@ func (m *managed) stop(ctx context.Context) error {
 			stopPID(p, 10*time.Second)
 		}
 	}
+	for _, sock := range m.brickSockets {
+		if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	m.brickSockets = nil
 	if waitListening(m.mgmtAddr(), 0) {
 		errs = append(errs, fmt.Errorf("stop glusterd: %s still served", m.mgmtAddr()))
 	}

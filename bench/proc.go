@@ -84,6 +84,19 @@ func findProcs(exe string, want ...string) []int {
 	return pids
 }
 
+// procFlag returns the word after flag in a process's command line.
+func procFlag(pid int, flag string) string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return ""
+	}
+	args := strings.Split(string(raw), "\x00")
+	if i := slices.Index(args, flag); i >= 0 && i+1 < len(args) {
+		return args[i+1]
+	}
+	return ""
+}
+
 // vmHWM returns a process's peak resident set size in bytes.
 func vmHWM(pid int) (uint64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
