@@ -260,9 +260,12 @@ func firstErr(errs []error) error {
 	return out
 }
 
-// isLinkto reports whether attr and xattrs describe a linkto file.
+// isLinkto reports whether attr and xattrs describe a linkto file: mode
+// exactly sticky, with the linkto xattr, as GlusterFS's check_is_linkfile.
+// A migration's destination is one too while its data is copied, so its
+// size does not matter.
 func isLinkto(a *fop.Attr, x fop.Dict) bool {
-	if a.Type() != syscall.S_IFREG || a.Mode&07777 != syscall.S_ISVTX || a.Size != 0 {
+	if a.Type() != syscall.S_IFREG || a.Mode&07777 != syscall.S_ISVTX {
 		return false
 	}
 	_, ok := x[LinktoKey]

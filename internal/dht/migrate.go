@@ -50,7 +50,7 @@ var ErrSkip = errors.New("file skipped")
 // migrating reports whether a regular file's attributes carry a migration
 // marker.
 func migrating(a *fop.Attr) bool {
-	return a.Type() == syscall.S_IFREG && a.Mode&phase1Bit != 0 && !(a.Mode&07777 == syscall.S_ISVTX && a.Size == 0)
+	return a.Type() == syscall.S_IFREG && a.Mode&phase1Bit != 0 && a.Mode&07777 != syscall.S_ISVTX
 }
 
 // inPhase2 reports whether a regular file is the source of a migration
@@ -223,6 +223,16 @@ func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, s
 	if err != nil {
 		return false, 0, fmt.Errorf("migrate %s: lookup on %s: %w", path, d.names[src], err)
 	}
+	if inPhase2(&sa) {
+		// An interrupted switch: if dst already holds the data, only
+		// the source's name is left to remove.
+		if da, dx, err := d.children[dst].Lookup(ctx, loc, fop.Dict{LinktoKey: nil}); err == nil && da.GFID == sa.GFID && !isLinkto(&da, dx) {
+			if _, err := d.children[src].Unlink(ctx, loc); err != nil && fop.Errno(err) != syscall.ENOENT {
+				return false, 0, fmt.Errorf("migrate %s: remove source: %w", path, err)
+			}
+			return false, 0, nil
+		}
+	}
 	switch {
 	case isLinkto(&sa, sx) || sa.IsDir():
 		return false, 0, nil
@@ -279,6 +289,7 @@ func (m *migration) run(ctx context.Context) (n int64, err error) {
 	if err := d.children[m.src].Fsetxattr(ctx, m.sfd, fop.Dict{LinktoKey: append([]byte(d.names[m.dst]), 0)}, 0); err != nil {
 		return 0, fmt.Errorf("migrate %s: mark: %w", m.loc.Path, err)
 	}
+	// (An earlier, interrupted migration may have left the marker.)
 	if _, err := d.children[m.src].Fsetattr(ctx, m.sfd, &fop.SetAttr{Valid: fop.SetMode, Mode: m.orig.Mode&07777 | phase1Bit}); err != nil {
 		return 0, fmt.Errorf("migrate %s: mark: %w", m.loc.Path, err)
 	}
@@ -316,7 +327,7 @@ func (m *migration) prepareDst(ctx context.Context) error {
 	if lerr != nil {
 		return fmt.Errorf("migrate %s: lookup on %s: %w", m.loc.Path, d.names[m.dst], lerr)
 	}
-	if a.GFID != m.gfid || !isLinkto(&a, ax) {
+	if a.GFID != m.gfid || !isLinkto(&a, ax) || d.childIndex(linktoTarget(ax)) != m.src {
 		// Another file by that name: leave both for an administrator.
 		return fmt.Errorf("migrate %s: %s holds another file by that name: %w", m.loc.Path, d.names[m.dst], ErrSkip)
 	}
@@ -412,7 +423,7 @@ func (m *migration) switchOver(ctx context.Context) error {
 func (m *migration) abort(ctx context.Context) {
 	d := m.d
 	sc := d.children[m.src]
-	if _, err := sc.Fsetattr(ctx, m.sfd, &fop.SetAttr{Valid: fop.SetMode, Mode: m.orig.Mode & 07777}); err != nil {
+	if _, err := sc.Fsetattr(ctx, m.sfd, &fop.SetAttr{Valid: fop.SetMode, Mode: m.orig.Mode & 07777 &^ phase1Bit}); err != nil {
 		d.log.Warn("migrate: unmarking the source failed", "path", m.loc.Path, "err", err)
 	}
 	if err := sc.Fremovexattr(ctx, m.sfd, LinktoKey); err != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -453,7 +452,7 @@ func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
 				n++
 			}
 		}
-		fmt.Fprintf(&buf, "%s: %d entries; ", path.Base(path.Dir(distBrickDir(b))), n)
+		fmt.Fprintf(&buf, "%s: %d entries; ", b, n)
 	}
 	t.Log(buf.String())
 }
