@@ -114,6 +114,8 @@ func TestInvalid(t *testing.T) {
 		{[]string{"volume", "status", "nope"}, "Volume nope does not exist", exact},
 		{[]string{"volume", "status", "v1"}, "Volume v1 is not started", exact},
 		{[]string{"volume", "status", "v1", "clients"}, "clients is not a valid status option", exact},
+		{[]string{"volume", "status", "all", ip + ":/b"}, `Cannot specify brick/nfs for "all"`, exact},
+		{[]string{"volume", "status", "v1", "detail", "detail"}, "detail is not a valid status option", exact},
 		{[]string{"volume", "list", "x"}, "Usage: volume list", exact},
 		{[]string{"volume", "set", "v1", "network.ping-timeout"}, "Usage: volume set <VOLNAME> <KEY> <VALUE>", exact},
 		{[]string{"volume", "set", "nope", "network.ping-timeout", "10"}, "volume set: failed: Volume nope does not exist", exact},

@@ -349,19 +349,26 @@ func (s *session) volumeList(args []string) error {
 }
 
 func (s *session) volumeStatus(args []string) error {
-	const pattern = "volume status [all | <VOLNAME>] [detail]"
-	name, detail := "all", false
-	switch {
-	case len(args) > 2:
+	const pattern = "volume status [all | <VOLNAME> [<BRICK>]] [detail]"
+	name, brick, detail := "all", "", false
+	if len(args) > 0 && args[0] != "detail" {
+		name, args = args[0], args[1:]
+	}
+	if len(args) > 2 {
 		return usage(pattern)
-	case len(args) == 2 && args[1] != "detail":
-		return &failure{fmt.Sprintf("%s is not a valid status option", args[1])}
-	case len(args) == 2:
-		name, detail = args[0], true
-	case len(args) == 1 && args[0] == "detail":
-		detail = true
-	case len(args) == 1:
-		name = args[0]
+	}
+	for _, w := range args {
+		switch {
+		case w == "detail" && !detail:
+			detail = true
+		case strings.Contains(w, ":/") && brick == "" && !detail:
+			if name == "all" {
+				return &failure{`Cannot specify brick/nfs for "all"`}
+			}
+			brick = w
+		default:
+			return &failure{fmt.Sprintf("%s is not a valid status option", w)}
+		}
 	}
 	q := "name=" + url.QueryEscape(name)
 	if detail {
@@ -370,6 +377,19 @@ func (s *session) volumeStatus(args []string) error {
 	var r api.StatusResponse
 	if err := s.call("GET", "/v1/volume/status?"+q, nil, &r); err != nil {
 		return s.fail("", err)
+	}
+	if brick != "" {
+		v := &r.Volumes[0]
+		var keep []api.BrickStatus
+		for _, b := range v.Bricks {
+			if b.Host+":"+b.Path == brick {
+				keep = append(keep, b)
+			}
+		}
+		if len(keep) == 0 {
+			return s.fail("", api.Errorf("No brick %s in volume %s", brick, name))
+		}
+		v.Bricks = keep
 	}
 	if s.xml {
 		s.xmlStatus(r.Volumes, detail)

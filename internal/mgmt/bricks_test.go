@@ -158,6 +158,12 @@ func TestBricks(t *testing.T) {
 	if len(st) != 2 {
 		t.Fatalf("online bricks: %v", st)
 	}
+	if one := nodeRE.FindAllStringSubmatch(mustGl(t, h, "--xml", "volume", "status", "bv", ip+":"+p2), -1); len(one) != 1 || one[0][2] != p2 {
+		t.Errorf("status of one brick: %v", one)
+	}
+	if out, err := gl(t, h, "volume", "status", "bv", ip+":/nope"); err == nil || out != "No brick "+ip+":/nope in volume bv\n" {
+		t.Errorf("status of an unknown brick: %q", out)
+	}
 	pid1 := pidOf(t, n, "bv", ip, p1)
 	if st[ip+":"+p1] != strconv.Itoa(pid1) {
 		t.Errorf("status pid %s, pid file %d", st[ip+":"+p1], pid1)
