@@ -3,6 +3,9 @@ package afr
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"syscall"
 	"time"
@@ -12,6 +15,9 @@ import (
 
 // healTimeout bounds one background heal.
 const healTimeout = 10 * time.Minute
+
+// errTooFewUp says a heal found fewer than two replicas to compare.
+var errTooFewUp = fmt.Errorf("fewer than 2 replicas are up: %w", syscall.ENOTCONN)
 
 // healBlock is the unit data heal compares by checksum and copies.
 const healBlock = 128 << 10
@@ -34,7 +40,11 @@ func (r *AFR) healLater(g fop.GFID) {
 		ctx, cancel := context.WithTimeout(context.Background(), healTimeout)
 		defer cancel()
 		if err := r.Heal(ctx, g); err != nil {
-			r.log.Warn("self-heal failed", "gfid", g, "err", err)
+			level := slog.LevelWarn
+			if errors.Is(err, errTooFewUp) {
+				level = slog.LevelDebug // the daemon heals once a replica returns
+			}
+			r.log.Log(ctx, level, "self-heal failed", "gfid", g, "err", err)
 		}
 	}()
 }
@@ -42,7 +52,8 @@ func (r *AFR) healLater(g fop.GFID) {
 // Heal repairs object g on every replica that is up: metadata, then the
 // data of a file or the entries of a directory, from the replicas the
 // changelog says are good. It fails with EIO when there is no such
-// replica (split-brain) and no favorite-child-policy picks one.
+// replica (split-brain) and no favorite-child-policy picks one, and with
+// ENOTCONN when fewer than two replicas that have g can be reached.
 func (r *AFR) Heal(ctx context.Context, g fop.GFID) error {
 	return r.heal(ctx, g, -1)
 }
@@ -52,7 +63,7 @@ func (r *AFR) Heal(ctx context.Context, g fop.GFID) error {
 func (r *AFR) heal(ctx context.Context, g fop.GFID, force int) error {
 	up := r.upSet()
 	if count(up) < 2 {
-		return nil
+		return errTooFewUp
 	}
 	ictx := internalCtx(ctx, newOwner())
 	loc := &fop.Loc{GFID: g}
@@ -73,7 +84,7 @@ func (r *AFR) heal(ctx context.Context, g fop.GFID, force int) error {
 	mlocked := r.lock(ictx, meta, locked)
 	defer r.unlock(ictx, meta, mlocked)
 	if count(mlocked) < 2 {
-		return nil
+		return errTooFewUp
 	}
 	// Read the changelog again: it may have changed before the locks.
 	attrs, xs, ok, err := r.lookupAll(ictx, loc, mlocked)

@@ -39,10 +39,10 @@ type healDaemons struct {
 
 // healRun is one volume's running daemon.
 type healRun struct {
-	version uint64
-	cancel  context.CancelFunc
-	done    chan struct{}
-	healer  *shd.Healer // nil while it opens
+	key    string // what it was built from, see daemonKey
+	cancel context.CancelFunc
+	done   chan struct{}
+	healer *shd.Healer // nil while it opens
 }
 
 func newHealDaemons(g *Glusterd) *healDaemons {
@@ -85,12 +85,23 @@ func optionValue(v *store.Volume, key string) string {
 	return volopt.Effective(set, key)
 }
 
+// daemonKey is what a volume's daemon depends on: its client graph and
+// crawl interval. Other changes (a brick restarted by start force, an
+// option of the bricks) leave a running daemon, and its crawl, alone.
+func (d *healDaemons) daemonKey(v *store.Volume) string {
+	vf, err := d.g.clientVolfile(v)
+	if err != nil {
+		vf = err.Error()
+	}
+	return vf + "\nheal-timeout " + optionValue(v, "cluster.heal-timeout")
+}
+
 func (d *healDaemons) reconcile(ctx context.Context, st *store.State) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for name, r := range d.run {
 		v, ok := st.Volumes[name]
-		if !ok || !d.wantsDaemon(v) || v.Version != r.version {
+		if !ok || !d.wantsDaemon(v) || d.daemonKey(v) != r.key {
 			r.cancel()
 			delete(d.run, name)
 			go func() { <-r.done }()
@@ -102,7 +113,7 @@ func (d *healDaemons) reconcile(ctx context.Context, st *store.State) {
 			continue
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		r := &healRun{version: v.Version, cancel: cancel, done: make(chan struct{})}
+		r := &healRun{key: d.daemonKey(v), cancel: cancel, done: make(chan struct{})}
 		d.run[name] = r
 		go d.serve(rctx, v, r)
 	}
@@ -147,9 +158,10 @@ func (d *healDaemons) stopAll() {
 // healer returns the running daemon's healer for v, if it serves v's
 // current configuration.
 func (d *healDaemons) healer(v *store.Volume) *shd.Healer {
+	key := d.daemonKey(v)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if r, ok := d.run[v.Name]; ok && r.version == v.Version {
+	if r, ok := d.run[v.Name]; ok && r.key == key {
 		return r.healer
 	}
 	return nil
