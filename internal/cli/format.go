@@ -70,6 +70,9 @@ func printStatus(w io.Writer, v api.VolumeStatus, detail bool) {
 	}
 	for _, b := range v.Bricks {
 		name := "Brick " + b.Host + ":" + b.Path
+		if b.Host == api.SelfHealDaemon {
+			name = b.Host + " on " + b.Path
+		}
 		pid := "N/A"
 		if b.Pid > 0 {
 			pid = fmt.Sprint(b.Pid)
@@ -240,7 +243,10 @@ func (s *session) xmlStatus(vols []api.VolumeStatus, detail bool) {
 				x.leaf("peerid", b.PeerID)
 				online, port := 0, "N/A"
 				if b.Online {
-					online, port = 1, fmt.Sprint(b.Port)
+					online = 1
+				}
+				if b.Online && b.Port > 0 {
+					port = fmt.Sprint(b.Port)
 				}
 				x.leaf("status", online)
 				x.leaf("port", port)

@@ -68,6 +68,7 @@ func TestStatusLayout(t *testing.T) {
 	v := api.VolumeStatus{Name: "gv0", Bricks: []api.BrickStatus{
 		{Host: "node1", Path: "/export/brick1", Port: 49152, Online: true, Pid: 1234},
 		{Host: "node2", Path: "/export/a/rather/long/brick/path/name", Pid: -1},
+		{Host: api.SelfHealDaemon, Path: "localhost", Online: true, Pid: 999},
 	}}
 	var b bytes.Buffer
 	printStatus(&b, v, false)
@@ -77,6 +78,7 @@ func TestStatusLayout(t *testing.T) {
 		"Brick node1:/export/brick1                  49152     0          Y       1234 \n" +
 		"Brick node2:/export/a/rather/long/brick/pat\n" +
 		"h/name                                      N/A       N/A        N       N/A  \n" +
+		"Self-heal Daemon on localhost               N/A       N/A        Y       999  \n" +
 		" \n" +
 		"Task Status of Volume gv0\n" +
 		"------------------------------------------------------------------------------\n" +

@@ -471,7 +471,23 @@ func (s *supervisor) status(v *store.Volume, detail bool) []api.BrickStatus {
 		}
 		out = append(out, bs)
 	}
+	if shd, ok := s.shdStatus(v); ok && !detail {
+		out = append(out, shd)
+	}
 	return out
+}
+
+// shdStatus is this node's self-heal daemon line for v's status: replicated
+// volumes with bricks here have one (it runs inside glusterd).
+func (s *supervisor) shdStatus(v *store.Volume) (api.BrickStatus, bool) {
+	if v.ReplicaCount <= 1 || len(s.local(v)) == 0 {
+		return api.BrickStatus{}, false
+	}
+	bs := api.BrickStatus{Host: api.SelfHealDaemon, Path: s.g.hostname, PeerID: s.g.uuid, Pid: -1}
+	if s.g.heals.healer(v) != nil {
+		bs.Online, bs.Pid = true, os.Getpid()
+	}
+	return bs, true
 }
 
 // fillDetail adds what "volume status detail" shows about the brick's

@@ -80,6 +80,9 @@ func TestPoolLifecycle(t *testing.T) {
 		if !up[b1] || !up[b2] {
 			t.Errorf("bricks online: %v", up)
 		}
+		// Nodes with bricks of a replicated volume list their self-heal
+		// daemon (which runs inside glusterd).
+		expect(t, p.must(0, "volume", "status", "gv"), "\nSelf-heal Daemon on localhost ", "\nSelf-heal Daemon on "+n2+" ")
 		expect(t, p.must(0, "volume", "status", "gv", "detail"), "Disk Space Free", "Total Disk Space", "Inode Count")
 		expect(t, p.must(0, "volume", "info", "gv"), "Status: Started")
 	}

@@ -474,6 +474,7 @@ func (g *Glusterd) volumeStatus(ctx context.Context, name string, detail bool) (
 	for _, n := range names {
 		v := st.Volumes[n]
 		got := map[string]api.BrickStatus{}
+		var daemons []api.BrickStatus
 		asked := map[string]bool{}
 		for _, b := range v.Bricks {
 			if asked[b.PeerID] {
@@ -490,6 +491,13 @@ func (g *Glusterd) volumeStatus(ctx context.Context, name string, detail bool) (
 				continue
 			}
 			for _, bs := range list {
+				if bs.Host == api.SelfHealDaemon {
+					if bs.PeerID == g.uuid {
+						bs.Path = "localhost"
+					}
+					daemons = append(daemons, bs)
+					continue
+				}
 				got[bs.Host+":"+bs.Path] = bs
 			}
 		}
@@ -501,6 +509,7 @@ func (g *Glusterd) volumeStatus(ctx context.Context, name string, detail bool) (
 			}
 			vs.Bricks = append(vs.Bricks, bs)
 		}
+		vs.Bricks = append(vs.Bricks, daemons...)
 		r.Volumes = append(r.Volumes, vs)
 	}
 	return r, nil

@@ -23,6 +23,9 @@ import (
 // DefaultPort is glusterd's management port.
 const DefaultPort = 24007
 
+// SelfHealDaemon is the Host of a self-heal daemon's line in volume status.
+const SelfHealDaemon = "Self-heal Daemon"
+
 // AddrFile, in glusterd's run directory, holds the HOST:PORT its API
 // answers on, for the CLI to find a glusterd bound to one address.
 const AddrFile = "glusterd.addr"
@@ -129,6 +132,8 @@ type (
 		Inodes       uint64 `json:"inodes,omitempty"`
 		FreeInodes   uint64 `json:"freeInodes,omitempty"`
 	}
+	// A BrickStatus with Host SelfHealDaemon is a node's self-heal
+	// daemon, Path naming the node, as GlusterFS lists it.
 	VolumeStatus struct {
 		Name   string        `json:"name"`
 		Bricks []BrickStatus `json:"bricks"`
