@@ -61,19 +61,28 @@ func (r *rebalancers) stateFile(vol string) string {
 // follow keeps the jobs in line with the store until ctx ends.
 func (r *rebalancers) follow(ctx context.Context) {
 	defer r.stopAll()
-	if err := r.g.store.WaitCaughtUp(ctx); err != nil {
-		return
-	}
+	// Bounded: a node that joins a pool meanwhile restarts its store,
+	// and the wait would never end.
+	wctx, cancel := context.WithTimeout(ctx, settleMax)
+	r.g.store.WaitCaughtUp(wctx)
+	cancel()
 	for {
 		ch := r.g.store.Updated()
 		r.reconcile(ctx, r.g.store.State())
+		// The timer also covers a store restarted under us (pool
+		// join), whose new updates the old channel never reports.
 		select {
 		case <-ctx.Done():
 			return
 		case <-ch:
+		case <-time.After(rebalanceRecheck):
 		}
 	}
 }
+
+// rebalanceRecheck is how often the jobs are checked against the store
+// without a change.
+const rebalanceRecheck = 2 * time.Second
 
 // wants reports whether this node should be running v's rebalance.
 func (r *rebalancers) wants(v *store.Volume) bool {

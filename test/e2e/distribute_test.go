@@ -318,15 +318,15 @@ func distStatus(out string) []distRow {
 	return rows
 }
 
-// distWait polls a status command until every node reports completed and
-// returns the last table's rows. The limit is a hang guard.
-func distWait(t *testing.T, c *cluster.Cluster, args ...string) []distRow {
+// distWait polls a status command until each of nodes reports completed
+// and returns the last table's rows. The limit is a hang guard.
+func distWait(t *testing.T, c *cluster.Cluster, nodes int, args ...string) []distRow {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		out, err := c.Gluster(0, args...)
 		rows := distStatus(out)
-		done := err == nil && len(rows) > 0
+		done := err == nil && len(rows) == nodes
 		for _, r := range rows {
 			if r.status == "failed" {
 				t.Fatalf("%s failed on %s:\n%s", strings.Join(args, " "), r.node, out)
@@ -377,7 +377,7 @@ func TestDistributeGrowAndShrinkUnderLoad(t *testing.T) {
 	expect(t, c.MustGluster(0, "volume", "add-brick", "dv", nb, "force"), "volume add-brick: success")
 	bricks = append(bricks, nb)
 	expect(t, c.MustGluster(0, "volume", "rebalance", "dv", "start"), "volume rebalance: dv: success: Rebalance on dv has been started successfully.", "ID: ")
-	rows := distWait(t, c, "volume", "rebalance", "dv", "status")
+	rows := distWait(t, c, 3, "volume", "rebalance", "dv", "status")
 	if files, failures := distTotal(rows); files == 0 || failures != 0 {
 		t.Errorf("rebalance moved %d files with %d failures", files, failures)
 	}
@@ -390,7 +390,7 @@ func TestDistributeGrowAndShrinkUnderLoad(t *testing.T) {
 			t.Fatalf("commit accepted before the migration completed:\n%s", out)
 		}
 	} else {
-		distWait(t, c, "volume", "remove-brick", "dv", gone, "status")
+		distWait(t, c, 3, "volume", "remove-brick", "dv", gone, "status")
 		expect(t, c.MustGluster(0, "volume", "remove-brick", "dv", gone, "commit"), "volume remove-brick commit: success")
 	}
 	bricks = bricks[1:]
@@ -438,7 +438,7 @@ func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
 	c.KillBrick("kv", bricks[0])
 	time.Sleep(time.Second)
 	expect(t, c.MustGluster(0, "volume", "start", "kv", "force"), "volume start: kv: success")
-	rows := distWait(t, c, "volume", "rebalance", "kv", "status")
+	rows := distWait(t, c, 3, "volume", "rebalance", "kv", "status")
 	if files, failures := distTotal(rows); files == 0 || failures != 0 {
 		t.Errorf("rebalance moved %d files with %d failures", files, failures)
 	}
