@@ -115,3 +115,44 @@ func TestReadRefreshesAfterAHealElsewhere(t *testing.T) {
 		t.Fatalf("stat after the heal elsewhere: %+v, %v", a, err)
 	}
 }
+
+// A name on one replica only, with no changelog saying why (a client
+// died in an optimistic create), is given to the others at its lookup.
+func TestLookupHealsANameLeftOnOneReplica(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	g := fop.NewGFID()
+	fd := fop.NewFD(g, syscall.O_RDWR)
+	if _, _, err := r.children[0].Create(bg, &fop.Loc{Parent: fop.RootGFID, Name: "half", GFID: g}, syscall.O_RDWR|syscall.O_CREAT, 0o600, 0, fd, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.children[0].Write(bg, fd, []byte("x"), 0)
+	r.children[0].Release(bg, fd)
+	if _, _, err := r.Lookup(bg, &fop.Loc{Parent: fop.RootGFID, Name: "half"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitHealed(t, r)
+	waitHealed(t, r) // the name heal's own background heals
+	if st, err := os.Stat(filepath.Join(dirs[1], "half")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("name on replica 1: %v, %v", st, err)
+	}
+}
+
+// Entry operations with every replica up need no changelog, and one that
+// fails on a replica accuses it.
+func TestOptimisticEntryTransactions(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	createFile(t, r, "a")
+	if c := pending(t, dirs[0], ".", r.keys[1]); c != (counters{}) {
+		t.Fatalf("root changelog after a clean create: %v", c)
+	}
+	// A name that exists on replica 1 only makes the mkdir fail there.
+	if _, _, err := r.children[1].Mkdir(bg, &fop.Loc{Parent: fop.RootGFID, Name: "b", GFID: fop.NewGFID()}, 0o755, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Mkdir(bg, &fop.Loc{Parent: fop.RootGFID, Name: "b"}, 0o755, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := pending(t, dirs[0], ".", r.keys[1]); c[entryTxn] != 1 {
+		t.Fatalf("replica 0 does not accuse replica 1 after its create failed: %v", c)
+	}
+}

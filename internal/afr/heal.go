@@ -25,7 +25,11 @@ const healBlock = 128 << 10
 // healLater heals g in the background unless a heal of it is running,
 // at most background-self-heal-count at once (0: none; the self-heal
 // daemon heals what is left).
-func (r *AFR) healLater(g fop.GFID) {
+func (r *AFR) healLater(g fop.GFID) { r.background(g, r.Heal) }
+
+// background runs heal(g) in the background, once at a time per object
+// and at most background-self-heal-count at once.
+func (r *AFR) background(g fop.GFID, heal func(context.Context, fop.GFID) error) {
 	slots := r.o().bgHeals
 	if cap(slots) == 0 {
 		return
@@ -39,7 +43,7 @@ func (r *AFR) healLater(g fop.GFID) {
 		defer func() { <-slots }()
 		ctx, cancel := context.WithTimeout(context.Background(), healTimeout)
 		defer cancel()
-		if err := r.Heal(ctx, g); err != nil {
+		if err := heal(ctx, g); err != nil {
 			level := slog.LevelWarn
 			if errors.Is(err, errTooFewUp) {
 				level = slog.LevelDebug // the daemon heals once a replica returns

@@ -49,7 +49,7 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		r.healLater(a.GFID)
 	}
 	if missing && !loc.Parent.IsZero() {
-		r.healLater(loc.Parent)
+		r.background(loc.Parent, r.healName)
 	}
 	return attrs[ref], r.stripChangelog(xs[ref], xreq), nil
 }
@@ -90,4 +90,20 @@ func (r *AFR) refresh(ctx context.Context, g fop.GFID) bool {
 	}
 	r.judge(g, attrs[firstTrue(ok)].IsDir(), r.readMatrix(xs, ok))
 	return true
+}
+
+// healName heals directory dir after a lookup found one of its names on
+// some replicas and not on others: by the directory's changelog when it
+// has one, else (an optimistic entry transaction cut short) by giving
+// every replica the names the others have, as GlusterFS's name heal does.
+func (r *AFR) healName(ctx context.Context, dir fop.GFID) error {
+	st, err := r.Inspect(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if st.Pending {
+		return r.Heal(ctx, dir)
+	}
+	_, err = r.mergeEntries(ctx, dir)
+	return err
 }

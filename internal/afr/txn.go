@@ -166,10 +166,16 @@ func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bo
 // every replica that did not (good false): those are the sinks of the
 // next heal. With good nil nothing changed and nobody is accused.
 func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool) {
+	r.changelog(ctx, t, targets, marked, good, -1)
+}
+
+// changelog is postOp with the dirty mark's change given: -1 after a
+// pre-op, 0 when there was none (an optimistic transaction).
+func (r *AFR) changelog(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool, dirty int32) {
 	r.each(marked, func(i int, c fop.Layer) error {
 		// Every key goes in, zero or not, so that the brick's index sees
 		// the whole changelog of the object in the reply.
-		x := fop.Dict{DirtyKey: delta(t, -1)}
+		x := fop.Dict{DirtyKey: delta(t, dirty)}
 		for j := range r.children {
 			accuse := good != nil && good[i] && !good[j]
 			if accuse {
@@ -191,6 +197,12 @@ func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked,
 // whose changelog lives on targets (the object for data and metadata, the
 // parent directories for entry operations). It returns each replica's
 // error and the index of one that succeeded, or the error to report.
+//
+// An entry transaction with every replica locked is optimistic, as with
+// GlusterFS's cluster.optimistic-change-log (on by default): no pre-op,
+// and a post-op only to accuse replicas where the operation failed. A
+// client that dies half-way leaves names on some replicas only, which a
+// lookup finds and heals (see healName).
 func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.Loc, op func(i int, c fop.Layer) error) ([]error, int, error) {
 	up := r.upSet()
 	if !r.quorum(up) {
@@ -202,10 +214,14 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 	if !r.quorum(locked) {
 		return nil, -1, syscall.ENOTCONN
 	}
-	marked := r.preOp(ictx, t, targets, locked)
-	if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
-		r.postOp(ictx, t, targets, marked, nil)
-		return nil, -1, syscall.ENOTCONN
+	optimistic := t == entryTxn && count(locked) == len(r.children)
+	marked := locked
+	if !optimistic {
+		marked = r.preOp(ictx, t, targets, locked)
+		if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
+			r.postOp(ictx, t, targets, marked, nil)
+			return nil, -1, syscall.ENOTCONN
+		}
 	}
 	errs := r.each(marked, op)
 	good := make([]bool, len(errs))
@@ -221,10 +237,17 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 	if first < 0 || (t == dataTxn && !r.hasData(good)) {
 		// Nothing changed anywhere (or only the arbiter's bookkeeping):
 		// report the error, accuse nobody.
-		r.postOp(ictx, t, targets, marked, nil)
+		if !optimistic {
+			r.postOp(ictx, t, targets, marked, nil)
+		}
 		return errs, -1, pickErr(errs, marked)
 	}
-	r.postOp(ictx, t, targets, marked, good)
+	switch {
+	case !optimistic:
+		r.postOp(ictx, t, targets, marked, good)
+	case count(good) < count(marked):
+		r.changelog(ictx, t, targets, good, good, 0)
+	}
 	if !r.quorum(good) {
 		return errs, -1, syscall.ENOTCONN
 	}
