@@ -287,3 +287,42 @@ func TestDownBrickOnlyHidesItsOwnFiles(t *testing.T) {
 		t.Fatalf("create hashing to the down brick: %v, want ENOTCONN", err)
 	}
 }
+
+// TestMkdirWhileBrickDownHealsLayout makes a directory while a brick that
+// is not its hashed one is down, and checks the layout covers the ring
+// without it, then takes it in once it returns.
+func TestMkdirWhileBrickDownHealsLayout(t *testing.T) {
+	d, dirs := newVolume(t, 3)
+	ctx := context.Background()
+	d.Lookup(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"}, nil)
+	for i := range d.children {
+		d.Notify(d.children[i], fop.ChildUp)
+	}
+	var name string
+	for i := 0; ; i++ {
+		name = fmt.Sprintf("d%d", i)
+		if h, _ := d.hashed(ctx, fop.RootGFID, name); h != 2 {
+			break
+		}
+	}
+	d.Notify(d.children[2], fop.ChildDown)
+	a := mkdir(t, d, fop.RootGFID, name, "/"+name)
+	l, _ := d.layoutOf(ctx, a.GFID)
+	if h, o := l.Anomalies(); h != 0 || o != 0 || l.Ranges[2].Set {
+		t.Fatalf("layout while brick 2 is down: %+v", l.Ranges)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[2], name)); err == nil {
+		t.Fatal("directory made on the down brick")
+	}
+	d.Notify(d.children[2], fop.ChildUp)
+	if _, _, err := d.Lookup(ctx, &fop.Loc{Parent: fop.RootGFID, Name: name, Path: "/" + name}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, _ = d.layoutOf(ctx, a.GFID)
+	if h, o := l.Anomalies(); h != 0 || o != 0 || !l.Ranges[2].Set {
+		t.Fatalf("layout after brick 2 returned: %+v", l.Ranges)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[2], name)); err != nil {
+		t.Fatalf("directory not healed onto the returned brick: %v", err)
+	}
+}

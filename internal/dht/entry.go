@@ -118,7 +118,11 @@ func (d *DHT) Mkdir(ctx context.Context, loc *fop.Loc, mode, umask uint32, xdata
 	}
 	d.refreshDU(ctx)
 	use := d.layoutUse()
-	l := NewLayout(dirPath(loc), d.names, use, d.chunksSnapshot(), d.weighted, d.volCommit.Load())
+	commit := d.volCommit.Load()
+	if !d.allUp() {
+		commit = commitPartial
+	}
+	l := NewLayout(dirPath(loc), d.names, use, d.chunksSnapshot(), d.weighted, commit)
 	withRange := func(i int) fop.Dict {
 		x := fop.Dict{}
 		for k, v := range xdata {

@@ -23,6 +23,11 @@ const (
 // not been committed by a rebalance.
 const commitHashInvalid = 1
 
+// commitPartial marks a layout made by mkdir while a brick was down: when
+// the brick returns, lookup gives it its range at once (a new brick waits
+// for fix-layout). Rebalance commit hashes are never below 4.
+const commitPartial = 2
+
 // Range is one subvolume's inclusive part of the 32-bit ring. A subvolume
 // with no part (new brick before fix-layout) has Set false.
 type Range struct {
@@ -108,11 +113,25 @@ func (l *Layout) Preceding(hash uint32) int {
 // they see holes: it was made for subvolumes they may not know yet.
 func (l *Layout) Committed() bool {
 	for _, r := range l.Ranges {
-		if r.Set && r.Commit != 0 && r.Commit != commitHashInvalid {
+		if r.Set && r.Commit > commitPartial {
 			return true
 		}
 	}
 	return false
+}
+
+// partial reports whether mkdir made this layout without some child.
+func (l *Layout) partial() bool {
+	any := false
+	for _, r := range l.Ranges {
+		if r.Set {
+			if r.Commit != commitPartial {
+				return false
+			}
+			any = true
+		}
+	}
+	return any
 }
 
 // Anomalies reports whether the ranges leave holes or overlap on the ring.

@@ -229,8 +229,15 @@ func (d *DHT) lookupDir(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.A
 			l.User = l.User || user
 		}
 	}
-	if holes, overlaps := l.Anomalies(); (holes > 0 || overlaps > 0) && !l.User && !l.Committed() && d.allUp() {
+	holes, overlaps := l.Anomalies()
+	switch {
+	case l.User || !d.allUp():
+	case (holes > 0 || overlaps > 0) && !l.Committed():
 		l = d.fixLayout(ctx, loc, &a, errs)
+	case l.partial() && d.missesRange(l):
+		// Made while a brick was down, which is back: give it its
+		// range, moving as little as possible.
+		l = d.healPartial(ctx, loc, &a, l)
 	}
 	in := d.inode(a.GFID)
 	in.mu.Lock()
@@ -282,6 +289,41 @@ func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []e
 	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commitHashInvalid)
 	d.writeLayoutErrs(ctx, a.GFID, l, has)
 	d.log.Info("layout fixed", "path", path)
+	return l
+}
+
+// missesRange reports whether a child that should take part has no range.
+func (d *DHT) missesRange(l *Layout) bool {
+	use := d.layoutUse()
+	for i, r := range l.Ranges {
+		if use[i] && !r.Set {
+			return true
+		}
+	}
+	return false
+}
+
+// healPartial relays out a directory over every child, keeping the ranges
+// of those that had one where it can.
+func (d *DHT) healPartial(ctx context.Context, loc *fop.Loc, a *fop.Attr, old *Layout) *Layout {
+	path := loc.Path
+	if a.GFID == fop.RootGFID {
+		path = "/"
+	}
+	if path == "" {
+		path = a.GFID.String()
+	}
+	d.refreshDU(ctx)
+	l := NewLayout(path, d.names, d.layoutUse(), d.chunksSnapshot(), d.weighted, d.volCommit.Load())
+	maximizeOverlap(l, old, d.names)
+	all := make([]bool, len(d.children))
+	for i := range all {
+		all[i] = true
+	}
+	if err := firstErr(d.writeLayoutErrs(ctx, a.GFID, l, all)); err != nil {
+		return old
+	}
+	d.log.Info("layout healed for a returning brick", "path", path)
 	return l
 }
 

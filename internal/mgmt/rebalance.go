@@ -315,7 +315,7 @@ func (g *Glusterd) gatherRebalance(ctx context.Context, v *store.Volume) api.Reb
 
 // newRebalance records a new operation of kind on v.
 func (g *Glusterd) newRebalance(ctx context.Context, v *store.Volume, kind string, force bool) (string, error) {
-	op := &store.Rebalance{ID: uuid.NewString(), Kind: kind, Force: force, Commit: rand.Uint32() | 2}
+	op := &store.Rebalance{ID: uuid.NewString(), Kind: kind, Force: force, Commit: rand.Uint32() | 4}
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetRebalance, Name: v.Name, Rebalance: op}); err != nil {
 		return "", err
 	}
