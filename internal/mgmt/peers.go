@@ -31,24 +31,30 @@ func (h *heartbeat) run(ctx context.Context) {
 	t := time.NewTicker(pingEvery)
 	defer t.Stop()
 	for {
-		var wg sync.WaitGroup
-		for _, p := range h.g.store.State().Peers {
-			if p.UUID == h.g.uuid {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				h.ping(ctx, p)
-			}()
-		}
-		wg.Wait()
+		h.pingAll(ctx, h.g.store.State().Peers, false)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// pingAll pings the other peers in parallel (with stale, only those not
+// seen recently) and returns when all have answered or timed out.
+func (h *heartbeat) pingAll(ctx context.Context, peers []store.Peer, stale bool) {
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		if p.UUID == h.g.uuid || stale && h.connected(p.UUID) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.ping(ctx, p)
+		}()
+	}
+	wg.Wait()
 }
 
 func (h *heartbeat) ping(ctx context.Context, p store.Peer) {
@@ -218,6 +224,7 @@ func (g *Glusterd) detach(ctx context.Context, host string, force bool) error {
 	if len(st.BricksOf(p.UUID)) > 0 {
 		return api.Errorf("Peer %s hosts one or more bricks. If the peer is in not recoverable state then use either replace-brick or remove-brick command with force to remove all bricks from the peer and attempt the peer detach again.", host)
 	}
+	g.peers.pingAll(ctx, []store.Peer{p}, true)
 	if !force && !g.peers.connected(p.UUID) {
 		return api.Errorf("One of the peers is probably down. Check with 'peer status'")
 	}
@@ -243,7 +250,10 @@ func (g *Glusterd) leave(ctx context.Context, info api.JoinInfo) error {
 // peerList answers peer status and pool list.
 func (g *Glusterd) peerList(ctx context.Context) []api.PeerInfo {
 	var out []api.PeerInfo
-	for _, p := range g.state(ctx).Peers {
+	peers := g.state(ctx).Peers
+	// A peer that just joined, or missed a beat, gets asked now.
+	g.peers.pingAll(ctx, peers, true)
+	for _, p := range peers {
 		out = append(out, api.PeerInfo{UUID: p.UUID, Hostname: p.Hostname, Connected: g.peers.connected(p.UUID), Self: p.UUID == g.uuid})
 	}
 	return out
