@@ -8,7 +8,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 )
 
-const healUsage = "volume heal <VOLNAME> [enable | disable | full | statistics heal-count | info [split-brain] | split-brain {bigger-file <FILE> | latest-mtime <FILE> | source-brick <HOSTNAME:BRICKNAME> [<FILE>]}]"
+const healUsage = "volume heal <VOLNAME> [enable | disable | full | statistics heal-count | info [summary | split-brain] | split-brain {bigger-file <FILE> | latest-mtime <FILE> | source-brick <HOSTNAME:BRICKNAME> [<FILE>]}]"
 
 // parseHeal reads the words after "volume heal".
 func parseHeal(args []string) (api.HealRequest, error) {
@@ -25,6 +25,8 @@ func parseHeal(args []string) (api.HealRequest, error) {
 		req.Op = api.HealInfo
 	case len(rest) == 2 && rest[0] == "info" && rest[1] == "split-brain":
 		req.Op = api.HealInfoSplitBrain
+	case len(rest) == 2 && rest[0] == "info" && rest[1] == "summary":
+		req.Op = api.HealInfoSummary
 	case len(rest) == 2 && rest[0] == "statistics" && rest[1] == "heal-count":
 		req.Op = api.HealCount
 	case len(rest) == 3 && rest[0] == "split-brain" && (rest[1] == "bigger-file" || rest[1] == "latest-mtime"):
@@ -89,6 +91,11 @@ func (s *session) volumeHeal(args []string) error {
 			return s.fail("", err)
 		}
 		return s.success("", "", healInfoText(resp.Bricks, req.Op == api.HealInfoSplitBrain))
+	case api.HealInfoSummary:
+		if err != nil {
+			return s.fail("", err)
+		}
+		return s.success("", "", healSummaryText(resp.Bricks))
 	}
 	if err != nil {
 		return s.fail("", err)
@@ -133,6 +140,29 @@ func healInfoText(bricks []api.HealBrick, splitBrainOnly bool) string {
 			}
 		}
 		fmt.Fprintf(&b, "Status: Connected\n%s %d\n\n", count, len(hb.Entries))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// healSummaryText is glfsheal's info summary: per brick, the counts only.
+// Heals in progress are not told apart, so "possibly healing" is 0.
+func healSummaryText(bricks []api.HealBrick) string {
+	var b strings.Builder
+	for _, hb := range bricks {
+		fmt.Fprintf(&b, "Brick %s:%s\n", hb.Host, hb.Path)
+		if !hb.Connected {
+			b.WriteString("Status: Transport endpoint is not connected\nTotal Number of entries: -\n" +
+				"Number of entries in heal pending: -\nNumber of entries in split-brain: -\nNumber of entries possibly healing: -\n\n")
+			continue
+		}
+		split := 0
+		for _, e := range hb.Entries {
+			if e.SplitBrain {
+				split++
+			}
+		}
+		fmt.Fprintf(&b, "Status: Connected\nTotal Number of entries: %d\nNumber of entries in heal pending: %d\n"+
+			"Number of entries in split-brain: %d\nNumber of entries possibly healing: 0\n\n", len(hb.Entries), len(hb.Entries)-split, split)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -240,7 +240,7 @@ func (g *Glusterd) heal(ctx context.Context, req api.HealRequest) (api.HealRespo
 			return resp, api.Errorf("Self-heal-daemon is disabled. Heal will not be triggered on volume %s", v.Name)
 		}
 		return resp, g.onBrickNodes(ctx, g.state(ctx), v, "/v1/internal/heal", api.HealRequest{Op: req.Op, Volume: v})
-	case api.HealInfo, api.HealInfoSplitBrain, api.HealCount:
+	case api.HealInfo, api.HealInfoSplitBrain, api.HealInfoSummary, api.HealCount:
 		resp.Bricks = g.gatherHealInfo(ctx, v, req.Op)
 		return resp, nil
 	case api.HealSplitBrain:
@@ -316,7 +316,7 @@ func (g *Glusterd) healLocal(ctx context.Context, req api.HealRequest) (api.Heal
 			}
 		}()
 		return resp, nil
-	case api.HealInfo, api.HealInfoSplitBrain, api.HealCount:
+	case api.HealInfo, api.HealInfoSplitBrain, api.HealInfoSummary, api.HealCount:
 		err := g.withHealer(ctx, v, func(h *shd.Healer) error {
 			info, err := h.Info(ctx, req.Op == api.HealInfoSplitBrain)
 			for _, bi := range info {

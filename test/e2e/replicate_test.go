@@ -52,6 +52,9 @@ func TestReplicateTutorial(t *testing.T) {
 	if n := healCounts(out); len(n) != 2 || n[1] < 100 {
 		t.Errorf("heal info while the brick is down counts %v, want [-1, >=100]:\n%s", n, out)
 	}
+	expect(t, c.MustGluster(1, "volume", "heal", "rv", "info", "summary"),
+		"Brick "+bricks[0]+"\nStatus: Transport endpoint is not connected\nTotal Number of entries: -",
+		"Brick "+bricks[1]+"\nStatus: Connected\nTotal Number of entries: ", "Number of entries in split-brain: 0")
 
 	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
 	waitHealed(t, c, "rv", 2)

@@ -8,6 +8,7 @@ const (
 	HealFull           = "full"             // heal VOL full
 	HealInfo           = "info"             // heal VOL info
 	HealInfoSplitBrain = "info-split-brain" // heal VOL info split-brain
+	HealInfoSummary    = "info-summary"     // heal VOL info summary
 	HealCount          = "heal-count"       // heal VOL statistics heal-count
 	HealSplitBrain     = "split-brain"      // heal VOL split-brain POLICY ...
 	HealEnable         = "enable"           // heal VOL enable: the self-heal daemon on
