@@ -102,9 +102,8 @@ func (d *healDaemons) reconcile(ctx context.Context, st *store.State) {
 	for name, r := range d.run {
 		v, ok := st.Volumes[name]
 		if !ok || !d.wantsDaemon(v) || d.daemonKey(v) != r.key {
-			r.cancel()
+			r.cancel() // serve closes its graph on the way out
 			delete(d.run, name)
-			go func() { <-r.done }()
 		}
 	}
 	for _, name := range st.VolumeNames() {
