@@ -59,7 +59,8 @@ type inode struct {
 
 // dirFD is DHT's state for an open directory.
 type dirFD struct {
-	first int // the child whose listing supplies directory entries
+	first  int    // the child whose listing supplies directory entries
+	opened []bool // children it is open on (a brick down at opendir is not)
 }
 
 var (

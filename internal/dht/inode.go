@@ -279,7 +279,11 @@ func (d *DHT) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
 	if first < 0 {
 		return firstErr(errs)
 	}
-	fd.SetCtx(d, &dirFD{first: first})
+	opened := make([]bool, len(errs))
+	for i, err := range errs {
+		opened[i] = err == nil
+	}
+	fd.SetCtx(d, &dirFD{first: first, opened: opened})
 	return nil
 }
 
@@ -289,10 +293,12 @@ func (d *DHT) Fsyncdir(ctx context.Context, fd *fop.FD, datasync bool) error {
 	return err
 }
 
-// Releasedir closes the directory on every child.
+// Releasedir closes the directory on every child it was opened on.
 func (d *DHT) Releasedir(ctx context.Context, fd *fop.FD) error {
+	v, _ := fd.Ctx(d)
+	st, _ := v.(*dirFD)
 	d.fanout(func(i int, c fop.Layer) error {
-		if !d.isUp(i) {
+		if st == nil || !st.opened[i] {
 			return nil
 		}
 		return c.Releasedir(ctx, fd)

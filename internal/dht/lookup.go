@@ -138,8 +138,12 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip i
 	if hashedErr != nil && fop.Errno(hashedErr) != syscall.ENOENT {
 		return fop.Attr{}, nil, hashedErr
 	}
+	// The hashed child said no: a brick that is down does not keep new
+	// names hashing elsewhere from being created.
+	hashedNo := fop.Errno(hashedErr) == syscall.ENOENT
 	for i, err := range errs {
-		if err != nil && fop.Errno(err) != syscall.ENOENT && !d.isDecommissioned(i) {
+		e := fop.Errno(err)
+		if err != nil && e != syscall.ENOENT && !d.isDecommissioned(i) && !(hashedNo && e == syscall.ENOTCONN) {
 			return fop.Attr{}, nil, err
 		}
 	}

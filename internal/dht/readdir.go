@@ -58,7 +58,7 @@ func (d *DHT) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, plus
 	}
 	req := withKey(xreq, LinktoKey)
 	for child < len(d.children) {
-		if !d.isUp(child) {
+		if !d.isUp(child) || !st.opened[child] {
 			child, cookie = child+1, 0
 			continue
 		}

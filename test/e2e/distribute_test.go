@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -455,4 +456,100 @@ func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
 		fmt.Fprintf(&buf, "%s: %d entries; ", b, n)
 	}
 	t.Log(buf.String())
+}
+
+// TestDistributeBrickDown stops (SIGSTOP: a hung server, which only
+// network.ping-timeout detects) one brick of three: files on the others
+// stay readable and writable, new files hashing to them are created, a
+// mkdir succeeds, operations on the stopped brick's files fail with
+// ENOTCONN instead of hanging, and once the brick runs again its files are
+// back and the new directory's layout includes it.
+func TestDistributeBrickDown(t *testing.T) {
+	c, bricks := distVolume(t, "bd", 0, 1, 2)
+	expect(t, c.MustGluster(0, "volume", "set", "bd", "network.ping-timeout", "3"), "volume set: success")
+	mp := c.Mount("bd", 0)
+	on := map[int][]string{}
+	for i := range 60 {
+		n := fmt.Sprintf("f%02d", i)
+		must(t, os.WriteFile(filepath.Join(mp, n), []byte(n), 0o644))
+		for b, br := range bricks {
+			if _, err := os.Stat(filepath.Join(distBrickDir(br), n)); err == nil {
+				on[b] = append(on[b], n)
+			}
+		}
+	}
+	pid, err := c.BrickPid("bd", bricks[2])
+	must(t, err)
+	must(t, unix.Kill(pid, unix.SIGSTOP))
+	defer unix.Kill(pid, unix.SIGCONT)
+
+	if _, err := os.ReadFile(filepath.Join(mp, on[2][0])); !errors.Is(err, unix.ENOTCONN) {
+		t.Errorf("read of a file on the stopped brick: %v, want ENOTCONN", err)
+	}
+	for _, b := range []int{0, 1} {
+		for _, n := range on[b] {
+			if raw, err := os.ReadFile(filepath.Join(mp, n)); err != nil || string(raw) != n {
+				t.Errorf("%s on up brick %d: %q, %v", n, b, raw, err)
+			}
+			must(t, os.WriteFile(filepath.Join(mp, n), []byte(n+"!"), 0o644))
+		}
+	}
+	created := 0
+	for i := range 30 {
+		n := fmt.Sprintf("new%02d", i)
+		if err := os.WriteFile(filepath.Join(mp, n), []byte(n), 0o644); err == nil {
+			created++
+		} else if !errors.Is(err, unix.ENOTCONN) {
+			t.Errorf("create %s: %v", n, err)
+		}
+	}
+	if created == 0 {
+		t.Error("no new file could be created while one brick of three was down")
+	}
+	// The new directory's hashed brick must be up; try names until one is.
+	var dir string
+	for i := 0; dir == ""; i++ {
+		n := fmt.Sprintf("dir%d", i)
+		switch err := os.Mkdir(filepath.Join(mp, n), 0o755); {
+		case err == nil:
+			dir = n
+		case !errors.Is(err, unix.ENOTCONN) || i > 50:
+			t.Fatalf("mkdir %s: %v", n, err)
+		}
+	}
+
+	must(t, unix.Kill(pid, unix.SIGCONT))
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		_, err := os.ReadFile(filepath.Join(mp, on[2][0]))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("file on the returned brick: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, n := range on[2] {
+		if raw, err := os.ReadFile(filepath.Join(mp, n)); err != nil || string(raw) != n {
+			t.Errorf("%s after the brick returned: %q, %v", n, raw, err)
+		}
+	}
+	// The next lookup of the directory by name (once the kernel's entry
+	// cache lets one through) heals it onto the returned brick.
+	buf := make([]byte, 16)
+	for {
+		_, serr := os.Stat(filepath.Join(mp, dir))
+		n, err := unix.Lgetxattr(filepath.Join(distBrickDir(bricks[2]), dir), "trusted.glusterfs.dht", buf)
+		if serr == nil && err == nil && n == 16 && !bytes.Equal(buf[8:16], make([]byte, 8)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("layout of %s on the returned brick: %x, %v (stat: %v)", dir, buf[:max(n, 0)], err, serr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := os.ReadDir(filepath.Join(mp, dir)); err != nil {
+		t.Fatal(err)
+	}
 }
