@@ -8,6 +8,7 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/index"
 )
 
 func TestArbiterHoldsNoDataAndIsNeverReadOrASource(t *testing.T) {
@@ -154,5 +155,29 @@ func TestOptimisticEntryTransactions(t *testing.T) {
 	}
 	if c := pending(t, dirs[0], ".", r.keys[1]); c[entryTxn] != 1 {
 		t.Fatalf("replica 0 does not accuse replica 1 after its create failed: %v", c)
+	}
+}
+
+// An index entry whose counters are all zero (left behind) goes at the
+// next heal of its object.
+func TestHealDropsAStaleIndexEntry(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	g, fd := createFile(t, r, "f")
+	r.Release(bg, fd)
+	if _, err := r.children[0].Xattrop(bg, &fop.Loc{GFID: g}, fop.XattropAddArray32, fop.Dict{r.keys[1]: delta(dataTxn, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	// Cleared behind the index's back.
+	if err := syscall.Setxattr(filepath.Join(dirs[0], "f"), r.keys[1], make([]byte, 12), 0); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := index.Pending(index.Base(dirs[0])); len(p) != 1 {
+		t.Fatalf("index before: %v", p)
+	}
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := index.Pending(index.Base(dirs[0])); len(p) != 0 {
+		t.Fatalf("index after the heal: %v", p)
 	}
 }

@@ -96,6 +96,12 @@ func (r *AFR) heal(ctx context.Context, g fop.GFID, force int) error {
 		return err
 	}
 	mx := r.readMatrix(xs, ok)
+	if !mx.anyPending() {
+		// Healed meanwhile, or an index entry left behind: an update
+		// of nothing lets the bricks' indices drop it.
+		r.touchChangelog(ictx, loc, ok)
+		return nil
+	}
 	var healed []txnType
 	var splitBrain []string
 	if mx.needsHeal(metadataTxn) {
@@ -390,6 +396,18 @@ func (r *AFR) resetChangelog(ctx context.Context, loc *fop.Loc, mx *matrix, ok [
 		if err != nil {
 			r.log.Warn("changelog reset failed", "gfid", loc.GFID, "child", i, "err", err)
 		}
+		return err
+	})
+}
+
+// touchChangelog adds zero to every counter of loc on the replicas in set.
+func (r *AFR) touchChangelog(ctx context.Context, loc *fop.Loc, set []bool) {
+	x := fop.Dict{DirtyKey: delta(dataTxn, 0)}
+	for _, key := range r.keys {
+		x[key] = delta(dataTxn, 0)
+	}
+	r.each(set, func(i int, c fop.Layer) error {
+		_, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x)
 		return err
 	})
 }

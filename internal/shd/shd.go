@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,7 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Healer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g, err := graph.Build(cfg.Volfile, cfg.Registry, graph.Options{Logger: log})
+	g, err := graph.Build(daemonGraph(cfg.Volfile), cfg.Registry, graph.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +114,23 @@ func Open(ctx context.Context, cfg Config) (*Healer, error) {
 	}
 	h.settle(ctx)
 	return h, nil
+}
+
+// daemonGraph is a copy of the client volfile whose replicate layers
+// start no heals of their own: the daemon heals what its crawl finds
+// itself, and entry heals index what they create for the next pass,
+// rather than racing with background heals of the same objects.
+func daemonGraph(f *volfile.File) *volfile.File {
+	out := &volfile.File{}
+	for _, v := range f.Volumes {
+		c := *v
+		c.Options = slices.Clone(v.Options)
+		if c.Type == afr.Type {
+			c.SetOption("background-self-heal-count", "0")
+		}
+		out.Volumes = append(out.Volumes, &c)
+	}
+	return out
 }
 
 func parentOf(f *volfile.File, name string) *volfile.Volume {
@@ -192,8 +210,9 @@ func (r *Result) add(err error) {
 }
 
 // maxPasses bounds the index crawls of one HealIndex: healing a
-// directory indexes the entries it creates, which the next pass heals.
-const maxPasses = 8
+// directory indexes the entries it creates (subdirectories too), which
+// the next pass heals, one level of a new tree per pass.
+const maxPasses = 64
 
 // HealIndex heals every object the local bricks' indices list, crawling
 // again while that makes progress.
@@ -201,28 +220,27 @@ func (h *Healer) HealIndex(ctx context.Context) (Result, error) {
 	h.crawlMu.Lock()
 	defer h.crawlMu.Unlock()
 	var total Result
-	prev := -1
 	for pass := 0; pass < maxPasses; pass++ {
-		jobs, err := h.indexed()
-		if err != nil {
-			return total, err
-		}
-		if len(jobs) == 0 || (len(jobs) >= prev && pass > 0) {
-			break
-		}
-		prev = len(jobs)
-		// Directories first: their entry heals create the files that
-		// the other replicas miss, which are then healed in this pass
+		// Directories first: their entry heals create the files the
+		// other replicas miss, then listed again and healed in this pass
 		// rather than found absent.
-		dirs, files := h.byType(jobs)
-		for _, js := range [][]job{dirs, files} {
-			r := h.run(ctx, js)
+		var healed int
+		for _, dirs := range []bool{true, false} {
+			jobs, err := h.indexed(dirs)
+			if err != nil {
+				return total, err
+			}
+			r := h.run(ctx, jobs)
+			healed += r.Healed
 			total.Healed += r.Healed
 			total.Failed += r.Failed
 			total.SplitBrain += r.SplitBrain
 			if ctx.Err() != nil {
 				return total, ctx.Err()
 			}
+		}
+		if healed == 0 {
+			break // what is left cannot be healed now
 		}
 	}
 	if total.Healed+total.Failed+total.SplitBrain > 0 {
@@ -237,7 +255,8 @@ type job struct {
 	g fop.GFID
 }
 
-func (h *Healer) indexed() ([]job, error) {
+// indexed lists the local indices' directories (dirs) or other objects.
+func (h *Healer) indexed(dirs bool) ([]job, error) {
 	var out []job
 	seen := map[*afr.AFR]map[fop.GFID]bool{}
 	for i := range h.bricks {
@@ -253,7 +272,7 @@ func (h *Healer) indexed() ([]job, error) {
 			seen[b.set] = map[fop.GFID]bool{}
 		}
 		for _, g := range gs {
-			if !seen[b.set][g] {
+			if !seen[b.set][g] && isDirHandle(b.Path, g) == dirs {
 				seen[b.set][g] = true
 				out = append(out, job{b, g})
 			}
@@ -262,18 +281,11 @@ func (h *Healer) indexed() ([]job, error) {
 	return out, nil
 }
 
-// byType splits jobs into directories and the rest, by the type of the
-// handle on the local brick (a symlink: a directory's handle, or a
-// symbolic link's, which merely heals early).
-func (h *Healer) byType(jobs []job) (dirs, files []job) {
-	for _, j := range jobs {
-		if fi, err := os.Lstat(handlePath(j.b.Path, j.g)); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			dirs = append(dirs, j)
-		} else {
-			files = append(files, j)
-		}
-	}
-	return dirs, files
+// isDirHandle tells directories by their handle on the brick, a symlink
+// (a symbolic link's handle is one too: it merely heals early).
+func isDirHandle(brick string, g fop.GFID) bool {
+	fi, err := os.Lstat(handlePath(brick, g))
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }
 
 // run heals jobs with h.workers at once.
