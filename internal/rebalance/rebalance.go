@@ -166,6 +166,10 @@ func (j *Job) save() {
 	}
 }
 
+// saveEvery is how many files are scanned between progress saves within
+// a directory.
+const saveEvery = 64
+
 // drainPasses bounds Drain's crawls.
 const drainPasses = 5
 
@@ -288,6 +292,11 @@ func (j *Job) migrateFrom(ctx context.Context, dir *fop.Loc, c int) error {
 			continue
 		}
 		j.add(func(k *Counters) { k.Scanned++ })
+		if j.Counters().Scanned%saveEvery == 0 {
+			// A large directory: keep the counters of a run that
+			// is killed in its middle.
+			j.save()
+		}
 		moved, n, err := j.DHT.Migrate(ctx, dir.GFID, dir.Path, e.Name, c)
 		switch {
 		case errors.Is(err, dht.ErrSkip):

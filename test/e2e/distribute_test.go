@@ -403,59 +403,68 @@ func TestDistributeGrowAndShrinkUnderLoad(t *testing.T) {
 	w.check(t, "load", bricks, []string{gone})
 }
 
-// TestDistributeRebalanceSurvivesBrickKill kills -9 a brick while a
-// rebalance moves files, restarts it, and the rebalance completes with
-// every file intact.
-func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
-	c, bricks := distVolume(t, "kv", 0, 1)
-	mp := c.Mount("kv", 0)
+// distMoving fills a 2-brick volume vol, adds a third brick, starts a
+// rebalance and returns once it is moving files; ok is false if it
+// finished before that could be seen.
+func distMoving(t *testing.T, vol string) (c *cluster.Cluster, w *distWorkload, bricks []string, ok bool) {
+	t.Helper()
+	c, bricks = distVolume(t, vol, 0, 1)
+	mp := c.Mount(vol, 0)
 	root := filepath.Join(mp, "data")
 	must(t, os.Mkdir(root, 0o755))
-	w := newDistWorkload(root)
+	w = newDistWorkload(root)
 	r := rand.New(rand.NewPCG(3, 3))
 	for i := range 1500 {
 		w.write(r, fmt.Sprintf("f-%05d", i))
 	}
-	nb := c.Brick(2, "kv")
-	expect(t, c.MustGluster(0, "volume", "add-brick", "kv", nb, "force"), "volume add-brick: success")
+	nb := c.Brick(2, vol)
+	expect(t, c.MustGluster(0, "volume", "add-brick", vol, nb, "force"), "volume add-brick: success")
 	bricks = append(bricks, nb)
-	expect(t, c.MustGluster(0, "volume", "rebalance", "kv", "start"), "has been started successfully")
-	// Kill the first brick as soon as files are moving.
+	expect(t, c.MustGluster(0, "volume", "rebalance", vol, "start"), "has been started successfully")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		rows := distStatus(c.MustGluster(0, "volume", "rebalance", "kv", "status"))
-		files, _ := distTotal(rows)
-		if files > 0 {
-			if rows[0].status != "in progress" {
-				t.Skipf("rebalance finished before the brick could be killed: %+v", rows)
-			}
-			break
+		rows := distStatus(c.MustGluster(0, "volume", "rebalance", vol, "status"))
+		if files, _ := distTotal(rows); files > 0 {
+			return c, w, bricks, rows[0].status == "in progress"
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("rebalance moved nothing")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestDistributeRebalanceSurvivesBrickKill kills -9 a brick while a
+// rebalance moves files, restarts it, and the rebalance completes with
+// every file intact.
+func TestDistributeRebalanceSurvivesBrickKill(t *testing.T) {
+	c, w, bricks, ok := distMoving(t, "kv")
+	if !ok {
+		t.Skip("rebalance finished before the brick could be killed")
+	}
 	c.KillBrick("kv", bricks[0])
-	time.Sleep(time.Second)
 	expect(t, c.MustGluster(0, "volume", "start", "kv", "force"), "volume start: kv: success")
 	rows := distWait(t, c, 3, "volume", "rebalance", "kv", "status")
 	if files, failures := distTotal(rows); files == 0 || failures != 0 {
 		t.Errorf("rebalance moved %d files with %d failures", files, failures)
 	}
 	w.check(t, "data", bricks, nil)
-	var buf bytes.Buffer
-	for _, b := range bricks {
-		n := 0
-		ents, _ := os.ReadDir(filepath.Join(distBrickDir(b), "data"))
-		for _, e := range ents {
-			if !strings.HasPrefix(e.Name(), ".") {
-				n++
-			}
-		}
-		fmt.Fprintf(&buf, "%s: %d entries; ", b, n)
+}
+
+// TestDistributeRebalanceResumesAfterGlusterdRestart kills -9 the glusterd
+// running a node's part of a rebalance and starts it again: the node
+// resumes from its progress file and the rebalance completes.
+func TestDistributeRebalanceResumesAfterGlusterdRestart(t *testing.T) {
+	c, w, bricks, ok := distMoving(t, "rv")
+	if !ok {
+		t.Skip("rebalance finished before glusterd could be killed")
 	}
-	t.Log(buf.String())
+	c.Restart(0)
+	rows := distWait(t, c, 3, "volume", "rebalance", "rv", "status")
+	if files, failures := distTotal(rows); files == 0 || failures != 0 {
+		t.Errorf("rebalance moved %d files with %d failures", files, failures)
+	}
+	w.check(t, "data", bricks, nil)
 }
 
 // TestDistributeBrickDown stops (SIGSTOP: a hung server, which only
