@@ -265,7 +265,9 @@ func (g *Glusterd) replaceBrick(ctx context.Context, req api.ReplaceBrickRequest
 	if err != nil {
 		return err
 	}
-	if err := g.checkNewBricks(ctx, st, v, nb, false); err != nil {
+	// "commit force" is the only form, and forces as volume create's
+	// force does (a brick on the root file system).
+	if err := g.checkNewBricks(ctx, st, v, nb, true); err != nil {
 		return err
 	}
 	bricks := slices.Clone(v.Bricks)

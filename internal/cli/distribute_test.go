@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gluster-go/gluster-go/internal/mgmt/mgmttest"
+)
+
+// TestDistributeCommands runs add-brick, remove-brick, replace-brick and
+// rebalance against a real glusterd, the refusals first: each failure is
+// one line on stderr with GlusterFS's wording and exit code 1.
+func TestDistributeCommands(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (trusted.* xattrs)")
+	}
+	const ip = "127.0.0.2"
+	n := mgmttest.Start(t, ip, mgmttest.FreePort(t, ip))
+	h := n.Addr
+	dir := t.TempDir()
+	b := func(name string) string { return ip + ":" + filepath.Join(dir, name) }
+	if code, out, errs := run(h, "volume", "create", "v", b("b1"), "force"); code != 0 {
+		t.Fatalf("create: %d %s %s", code, out, errs)
+	}
+
+	fails := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"volume", "rebalance", "v"}, "Usage: " + rebalanceUsage},
+		{[]string{"volume", "rebalance", "v", "start", "now"}, "Usage: " + rebalanceUsage},
+		{[]string{"volume", "rebalance", "v", "start"}, "volume rebalance: v: failed: Volume v needs to be started to perform rebalance"},
+		{[]string{"volume", "rebalance", "v", "status"}, "volume rebalance: v: failed: Rebalance not started for volume v."},
+		{[]string{"volume", "rebalance", "nov", "start"}, "volume rebalance: nov: failed: Volume nov does not exist"},
+		{[]string{"volume", "add-brick", "v"}, "Usage: " + addBrickUsage},
+		{[]string{"volume", "add-brick", "nov", b("x")}, "volume add-brick: failed: Volume nov does not exist"},
+		{[]string{"volume", "remove-brick", "v", b("b1")}, "Usage: " + removeBrickUsage},
+		{[]string{"volume", "remove-brick", "v", b("zz"), "start"}, "volume remove-brick start: failed: Incorrect brick " + b("zz") + " for volume v"},
+		{[]string{"volume", "remove-brick", "v", b("b1"), "commit"}, "volume remove-brick commit: failed: Bricks not decommissioned: run 'remove-brick v " + b("b1") + " start' first"},
+		{[]string{"volume", "replace-brick", "v", b("b1"), b("b9")}, "Usage: " + replaceBrickUsage},
+		{[]string{"volume", "replace-brick", "v", b("zz"), b("b9"), "commit", "force"}, "volume replace-brick: failed: brick: " + b("zz") + " does not exist in volume: v"},
+	}
+	for _, c := range fails {
+		code, out, errs := run(h, c.args...)
+		if code != 1 || out != "" || strings.TrimSpace(errs) != c.want {
+			t.Errorf("gluster %s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(c.args, " "), code, out, errs, c.want)
+		}
+	}
+
+	ok := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"volume", "add-brick", "v", b("b2"), "force"}, "volume add-brick: success"},
+		{[]string{"volume", "info", "v"}, "Number of Bricks: 2"},
+		{[]string{"volume", "replace-brick", "v", b("b2"), b("b3"), "commit", "force"}, "volume replace-brick: success: replace-brick commit force operation successful"},
+		{[]string{"volume", "info", "v"}, "Brick2: " + b("b3")},
+		{[]string{"volume", "remove-brick", "v", b("b3"), "force"}, "volume remove-brick commit force: success"},
+		{[]string{"volume", "info", "v"}, "Number of Bricks: 1"},
+	}
+	for _, c := range ok {
+		code, out, errs := run(h, c.args...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("gluster %s: exit %d, stdout %q, stderr %q; want %q", strings.Join(c.args, " "), code, out, errs, c.want)
+		}
+	}
+}
