@@ -287,3 +287,28 @@ func TestDaemonize(t *testing.T) {
 		t.Errorf("second glusterd: %v\n%s", err, out)
 	}
 }
+
+// TestDetachedWhileDown: a node detached with force while it was down
+// finds out when it returns and becomes a pool of its own, which can be
+// probed again.
+func TestDetachedWhileDown(t *testing.T) {
+	p := newPool(t, 3)
+	p.probeAll()
+	n3 := p.nodes[2].addr
+	p.kill(2)
+	if out, err := p.gluster(0, "peer", "detach", n3); err == nil || !strings.Contains(out, "peer detach: failed: One of the peers is probably down. Check with 'peer status'") {
+		t.Errorf("detach of a down peer without force: %v\n%s", err, out)
+	}
+	expect(t, p.must(0, "peer", "detach", n3, "force"), "peer detach: success")
+	expect(t, p.must(1, "peer", "status"), "Number of Peers: 1\n")
+	p.start(2)
+	eventually(t, "returning node on its own", func() error {
+		out, err := p.gluster(2, "pool", "list")
+		if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, "localhost") {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	})
+	expect(t, p.must(1, "peer", "probe", n3), "peer probe: success")
+	p.probeAll()
+}

@@ -27,11 +27,30 @@ const (
 
 func newHeartbeat(g *Glusterd) *heartbeat { return &heartbeat{g: g, seen: map[string]time.Time{}} }
 
+// strikesToLeave is how many heartbeat rounds in a row every answering
+// peer must deny this node's membership before it leaves the pool.
+const strikesToLeave = 5
+
 func (h *heartbeat) run(ctx context.Context) {
 	t := time.NewTicker(pingEvery)
 	defer t.Stop()
+	strikes := 0
 	for {
-		h.pingAll(ctx, h.g.store.State().Peers, false)
+		st := h.g.store.State()
+		answered, denied := h.pingAll(ctx, st.Peers, false)
+		// A node detached (with force) while it was down still lists
+		// itself; once every peer it reaches says it is not a member, it
+		// becomes a pool of its own again, as a detached node does. A node
+		// that is joining does not list itself yet.
+		if _, listed := st.Peer(h.g.uuid); listed && answered > 0 && denied == answered {
+			strikes++
+		} else {
+			strikes = 0
+		}
+		if strikes >= strikesToLeave {
+			strikes = 0
+			h.g.leaveStalePool()
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -41,9 +60,11 @@ func (h *heartbeat) run(ctx context.Context) {
 }
 
 // pingAll pings the other peers in parallel (with stale, only those not
-// seen recently) and returns when all have answered or timed out.
-func (h *heartbeat) pingAll(ctx context.Context, peers []store.Peer, stale bool) {
+// seen recently) and returns when all have answered or timed out, with
+// how many answered and how many of those deny this node's membership.
+func (h *heartbeat) pingAll(ctx context.Context, peers []store.Peer, stale bool) (answered, denied int) {
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	for _, p := range peers {
 		if p.UUID == h.g.uuid || stale && h.connected(p.UUID) {
 			continue
@@ -51,20 +72,30 @@ func (h *heartbeat) pingAll(ctx context.Context, peers []store.Peer, stale bool)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h.ping(ctx, p)
+			ok, member := h.ping(ctx, p)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				answered++
+				if !member {
+					denied++
+				}
+			}
 		}()
 	}
 	wg.Wait()
+	return answered, denied
 }
 
-func (h *heartbeat) ping(ctx context.Context, p store.Peer) {
-	var info api.JoinInfo
-	if err := h.g.peerClient(p.Hostname, pingEvery).Call(ctx, "GET", "/v1/ping", nil, &info); err != nil || info.UUID != p.UUID {
-		return
+func (h *heartbeat) ping(ctx context.Context, p store.Peer) (ok, member bool) {
+	var r api.Ping
+	if err := h.g.peerClient(p.Hostname, pingEvery).Call(ctx, "GET", "/v1/ping?from="+h.g.uuid, nil, &r); err != nil || r.UUID != p.UUID {
+		return false, false
 	}
 	h.mu.Lock()
 	h.seen[p.UUID] = time.Now()
 	h.mu.Unlock()
+	return true, r.Member
 }
 
 // connected reports whether the peer answered recently (this node always).
@@ -224,8 +255,7 @@ func (g *Glusterd) detach(ctx context.Context, host string, force bool) error {
 	if len(st.BricksOf(p.UUID)) > 0 {
 		return api.Errorf("Peer %s hosts one or more bricks. If the peer is in not recoverable state then use either replace-brick or remove-brick command with force to remove all bricks from the peer and attempt the peer detach again.", host)
 	}
-	g.peers.pingAll(ctx, []store.Peer{p}, true)
-	if !force && !g.peers.connected(p.UUID) {
+	if up, _ := g.peers.ping(ctx, p); !up && !force {
 		return api.Errorf("One of the peers is probably down. Check with 'peer status'")
 	}
 	info := api.JoinInfo{UUID: p.UUID, Hostname: p.Hostname}
@@ -245,6 +275,17 @@ func (g *Glusterd) leave(ctx context.Context, info api.JoinInfo) error {
 		return err
 	}
 	return g.store.RemoveNode(info.UUID)
+}
+
+// leaveStalePool makes this node a pool of its own after its peers dropped
+// it (see heartbeat.run).
+func (g *Glusterd) leaveStalePool() {
+	g.opMu.Lock()
+	defer g.opMu.Unlock()
+	g.log.Warn("the pool detached this node while it was down; starting a pool of our own")
+	if err := g.store.Reset(true); err != nil {
+		g.log.Error("leave the pool", "err", err)
+	}
 }
 
 // peerList answers peer status and pool list.

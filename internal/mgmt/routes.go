@@ -19,7 +19,11 @@ func (g *Glusterd) routes() http.Handler {
 	m.HandleFunc("POST /v1/portmap/signin", g.handleSignin)
 	m.HandleFunc("GET /v1/volfile", g.serveVolfile)
 	m.HandleFunc("GET /v1/ping", func(w http.ResponseWriter, r *http.Request) {
-		api.WriteJSON(w, api.JoinInfo{UUID: g.uuid, Hostname: g.hostname}, nil)
+		// A node with an empty state (joining, just reset) denies no one.
+		st := g.store.State()
+		_, member := st.Peer(r.URL.Query().Get("from"))
+		member = member || len(st.Peers) == 0
+		api.WriteJSON(w, api.Ping{UUID: g.uuid, Hostname: g.hostname, Member: member}, nil)
 	})
 
 	m.HandleFunc("POST /v1/peer/probe", handle(func(ctx context.Context, req api.ProbeRequest) (any, error) {

@@ -150,6 +150,13 @@ type (
 		RaftAddr string `json:"raftAddr"`
 		Hostname string `json:"hostname"`
 	}
+	// Ping answers a heartbeat (GET /v1/ping?from=UUID): Member says
+	// whether the asking node is in the answering node's pool.
+	Ping struct {
+		UUID     string `json:"uuid"`
+		Hostname string `json:"hostname"`
+		Member   bool   `json:"member"`
+	}
 	ApplyResponse struct {
 		Index uint64 `json:"index"`
 	}
