@@ -11,6 +11,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
+	"github.com/gluster-go/gluster-go/internal/perf/quickread"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
 	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
@@ -29,5 +30,6 @@ func Registry() graph.Registry {
 		iostats.Type:     iostats.New,
 		index.Type:       index.New,
 		arbiter.Type:     arbiter.New,
+		quickread.Type:   quickread.New,
 	}
 }

@@ -165,7 +165,8 @@ func (p *Posix) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.At
 	if err != nil {
 		return fop.Attr{}, nil, fail("lookup", loc, err)
 	}
-	return attrOf(g, &st), requestedXattrs(pr.fd, loc.Name, unix.AT_SYMLINK_NOFOLLOW, xreq), nil
+	x := requestedXattrs(pr.fd, loc.Name, unix.AT_SYMLINK_NOFOLLOW, xreq)
+	return attrOf(g, &st), p.withContent(ctx, pr.fd, loc.Name, &st, xreq, x), nil
 }
 
 // requestedXattrs reads the xattrs named in xreq that exist.

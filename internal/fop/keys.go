@@ -1,0 +1,24 @@
+package fop
+
+import "strconv"
+
+// ContentKey, in a Lookup's xreq, asks the storage layer to return a
+// regular file's whole content in the reply under the same key, when the
+// file is at most as large as the key's value (ContentLimit). quick-read
+// uses it so that reading a small file costs no round trip beyond its
+// lookup (GlusterFS's GF_CONTENT_KEY).
+const ContentKey = "glusterfs.content"
+
+// ContentLimit encodes the size limit of a ContentKey request.
+func ContentLimit(max uint64) []byte { return strconv.AppendUint(nil, max, 10) }
+
+// ParseContentLimit decodes a ContentKey request; ok is false for a
+// malformed value.
+func ParseContentLimit(v []byte) (max uint64, ok bool) {
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	return n, err == nil
+}
+
+// MaxContent is the largest content a lookup may carry: the wire's largest
+// dict value.
+const MaxContent = 64 << 10
