@@ -241,6 +241,7 @@ func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, s
 	case sa.Nlink > 1:
 		return false, 0, fmt.Errorf("migrate %s: %d hard links: %w", path, sa.Nlink, ErrSkip)
 	}
+	d.refreshDU(ctx)
 	if d.overFull(dst) {
 		return false, 0, fmt.Errorf("migrate %s: %s is below min-free-disk: %w", path, d.names[dst], ErrSkip)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,7 +17,6 @@ import (
 	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 	"github.com/gluster-go/gluster-go/internal/mgmt/store"
 	"github.com/gluster-go/gluster-go/internal/shd"
-	"github.com/gluster-go/gluster-go/internal/volfile"
 	"github.com/gluster-go/gluster-go/internal/volopt"
 )
 
@@ -169,21 +167,9 @@ func (d *healDaemons) healer(v *store.Volume) *shd.Healer {
 // openHealer builds a healer of v's client graph, crawling this node's
 // bricks.
 func (g *Glusterd) openHealer(ctx context.Context, v *store.Volume, log *slog.Logger) (*shd.Healer, error) {
-	text, err := g.clientVolfile(v)
+	f, err := g.localClientVolfile(v)
 	if err != nil {
 		return nil, err
-	}
-	f, err := volfile.Parse(strings.NewReader(text))
-	if err != nil {
-		return nil, fmt.Errorf("volfile of %s: %w", v.Name, err)
-	}
-	if g.cfg.Port != api.DefaultPort {
-		// Bricks' ports are known to this glusterd, wherever it listens.
-		for _, vol := range f.Volumes {
-			if vol.Type == "protocol/client" {
-				vol.SetOption("remote-mgmt-port", strconv.Itoa(g.cfg.Port))
-			}
-		}
 	}
 	var local []shd.Brick
 	for _, b := range g.bricks.local(v) {

@@ -188,16 +188,17 @@ func localSubvols(v *store.Volume, self string) []int {
 	return out
 }
 
-// clientGraph builds and starts a client graph of v and returns its
-// distribute layer (nil for a volume without one).
-func (g *Glusterd) clientGraph(ctx context.Context, v *store.Volume, log *slog.Logger) (*graph.Graph, *dht.DHT, error) {
+// localClientVolfile is v's client volfile for a graph inside glusterd:
+// its protocol/clients ask this glusterd for brick ports, wherever it
+// listens.
+func (g *Glusterd) localClientVolfile(v *store.Volume) (*volfile.File, error) {
 	text, err := g.clientVolfile(v)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f, err := volfile.Parse(strings.NewReader(text))
 	if err != nil {
-		return nil, nil, fmt.Errorf("volfile of %s: %w", v.Name, err)
+		return nil, fmt.Errorf("volfile of %s: %w", v.Name, err)
 	}
 	if g.cfg.Port != api.DefaultPort {
 		for _, vol := range f.Volumes {
@@ -205,6 +206,16 @@ func (g *Glusterd) clientGraph(ctx context.Context, v *store.Volume, log *slog.L
 				vol.SetOption("remote-mgmt-port", strconv.Itoa(g.cfg.Port))
 			}
 		}
+	}
+	return f, nil
+}
+
+// clientGraph builds and starts a client graph of v and returns its
+// distribute layer (nil for a volume without one).
+func (g *Glusterd) clientGraph(ctx context.Context, v *store.Volume, log *slog.Logger) (*graph.Graph, *dht.DHT, error) {
+	f, err := g.localClientVolfile(v)
+	if err != nil {
+		return nil, nil, err
 	}
 	gr, err := graph.Build(f, layers.Registry(), graph.Options{Logger: log})
 	if err != nil {
