@@ -205,8 +205,9 @@ func maximizeOverlap(l, old *Layout, names []string) {
 
 // Migrate moves the file name in directory dir from child src to the
 // child it hashes to. moved is false when the file already is where it
-// belongs (or is a linkto or directory there).
-func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, src int) (moved bool, n int64, err error) {
+// belongs (or is a linkto or directory there). force moves it even to a
+// child below min-free-disk.
+func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, src int, force bool) (moved bool, n int64, err error) {
 	path := joinPath(dirPath, name)
 	dst, err := d.HashedChild(ctx, dir, name)
 	if err != nil {
@@ -242,7 +243,7 @@ func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, s
 		return false, 0, fmt.Errorf("migrate %s: %d hard links: %w", path, sa.Nlink, ErrSkip)
 	}
 	d.refreshDU(ctx)
-	if d.overFull(dst) {
+	if !force && d.overFull(dst) {
 		return false, 0, fmt.Errorf("migrate %s: %s is below min-free-disk: %w", path, d.names[dst], ErrSkip)
 	}
 	m := &migration{d: d, loc: loc, gfid: sa.GFID, src: src, dst: dst, orig: sa}

@@ -107,7 +107,7 @@ func TestMigrateWhileWriting(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	moved, _, err := d.Migrate(ctx, fop.RootGFID, "/", name, 2)
+	moved, _, err := d.Migrate(ctx, fop.RootGFID, "/", name, 2, false)
 	if err != nil {
 		t.Fatal(err)
 	}

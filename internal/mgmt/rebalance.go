@@ -148,6 +148,7 @@ func (r *rebalancers) serve(ctx context.Context, v *store.Volume, run *rebalance
 		ID:        op.ID,
 		FixLayout: op.Kind == store.RebalanceFixLayout,
 		Drain:     op.Kind == store.RebalanceRemove,
+		Force:     op.Force,
 		Commit:    op.Commit,
 		StateFile: r.stateFile(v.Name),
 		Log:       log,

@@ -63,11 +63,12 @@ type Job struct {
 	// subvolumes); every node fixes every directory's layout.
 	Local     []int
 	FixLayout bool // layouts only, no data movement
+	Force     bool // move files even to bricks below min-free-disk
 	// Drain repeats the crawl until a pass moves nothing (remove-brick:
 	// clients that had not yet seen the decommissioning may have added
 	// files behind the first pass).
-	Drain bool
-	Commit    uint32
+	Drain  bool
+	Commit uint32
 	// StateFile keeps progress across restarts ("" = not kept).
 	StateFile string
 	Log       *slog.Logger
@@ -297,7 +298,7 @@ func (j *Job) migrateFrom(ctx context.Context, dir *fop.Loc, c int) error {
 			// is killed in its middle.
 			j.save()
 		}
-		moved, n, err := j.DHT.Migrate(ctx, dir.GFID, dir.Path, e.Name, c)
+		moved, n, err := j.DHT.Migrate(ctx, dir.GFID, dir.Path, e.Name, c, j.Force)
 		switch {
 		case errors.Is(err, dht.ErrSkip):
 			j.Log.Info("rebalance: file skipped", "dir", dir.Path, "name", e.Name, "why", err)
