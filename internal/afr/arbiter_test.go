@@ -181,3 +181,18 @@ func TestHealDropsAStaleIndexEntry(t *testing.T) {
 		t.Fatalf("index after the heal: %v", p)
 	}
 }
+
+// A lookup that asks for the content (quick-read) gets none of a file in
+// split-brain.
+func TestLookupGivesNoContentOfASplitBrain(t *testing.T) {
+	r, _ := newSet(t, 2, nil)
+	makeSplitBrain(t, r)
+	xreq := fop.Dict{fop.ContentKey: fop.ContentLimit(1 << 16)}
+	_, x, err := r.Lookup(bg, &fop.Loc{Parent: fop.RootGFID, Name: "sb"}, xreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := x[fop.ContentKey]; ok {
+		t.Fatalf("content of a split-brain file: %q", c)
+	}
+}

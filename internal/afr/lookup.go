@@ -42,7 +42,8 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	a := attrs[ref]
 	mx := r.readMatrix(xs, ok)
 	r.judge(a.GFID, a.IsDir(), mx)
-	if rc := r.readChild(a.GFID, false); rc >= 0 {
+	rc := r.readChild(a.GFID, false)
+	if rc >= 0 {
 		ref = rc
 	}
 	if r.healOnAccess(mx, a.IsDir()) {
@@ -51,7 +52,14 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	if missing && !loc.Parent.IsZero() {
 		r.background(loc.Parent, r.healName)
 	}
-	return attrs[ref], r.stripChangelog(xs[ref], xreq), nil
+	out := r.stripChangelog(xs[ref], xreq)
+	if rc < 0 {
+		// No replica's data can be trusted (split-brain, or only the
+		// arbiter answered): content fetched with the lookup for
+		// quick-read would get past the EIO a read gets.
+		delete(out, fop.ContentKey)
+	}
+	return attrs[ref], out, nil
 }
 
 // healOnAccess reports whether a lookup starts a heal: something is
