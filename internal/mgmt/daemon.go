@@ -30,8 +30,7 @@ func Command() *cobra.Command {
 	var (
 		cfg        Config
 		foreground bool
-		pidFile    string
-		logLevel   string
+		opts       daemonOpts
 	)
 	cmd := &cobra.Command{
 		Use:           "glusterd",
@@ -44,7 +43,7 @@ func Command() *cobra.Command {
 			if !foreground && os.Getenv(notifyEnv) == "" {
 				return daemonize()
 			}
-			return run(cfg, pidFile, logLevel)
+			return run(cfg, opts)
 		},
 	}
 	cmd.SetVersionTemplate("glusterfs {{.Version}}\n")
@@ -57,8 +56,9 @@ func Command() *cobra.Command {
 	f.StringVar(&cfg.BrickBinary, "glusterfsd", "", "brick binary (default: glusterfsd next to glusterd)")
 	f.BoolVar(&foreground, "foreground", false, "stay in the foreground")
 	f.BoolVarP(&foreground, "no-daemon", "N", false, "same as --foreground")
-	f.StringVarP(&pidFile, "pid-file", "p", "", "write the daemon's pid here")
-	f.StringVarP(&logLevel, "log-level", "L", "INFO", "DEBUG, INFO, WARNING or ERROR")
+	f.StringVarP(&opts.pidFile, "pid-file", "p", "", "write the daemon's pid here")
+	f.StringVarP(&opts.logFile, "log-file", "l", "", "log file (default LOGDIR/glusterd.log)")
+	f.StringVarP(&opts.logLevel, "log-level", "L", "INFO", "DEBUG, INFO, WARNING or ERROR")
 	f.MarkHidden("port")
 	f.MarkHidden("glusterfsd")
 	return cmd
@@ -115,7 +115,12 @@ func daemonize() error {
 	return fmt.Errorf("daemon exited before serving: %v", err)
 }
 
-func run(cfg Config, pidFile, level string) error {
+// daemonOpts are the process's own options, beside Config.
+type daemonOpts struct {
+	pidFile, logFile, logLevel string
+}
+
+func run(cfg Config, opts daemonOpts) error {
 	notify := func(string) {}
 	if fd, err := strconv.Atoi(os.Getenv(notifyEnv)); err == nil {
 		f := os.NewFile(uintptr(fd), "notify")
@@ -125,26 +130,32 @@ func run(cfg Config, pidFile, level string) error {
 			f.Close()
 		}
 	}
-	err := serve(cfg, pidFile, level, func() { notify("ok") })
+	err := serve(cfg, opts, func() { notify("ok") })
 	if err != nil {
 		notify(err.Error())
 	}
 	return err
 }
 
-func serve(cfg Config, pidFile, level string, ready func()) error {
+func serve(cfg Config, opts daemonOpts, ready func()) error {
 	if err := os.MkdirAll(cfg.LogDir, 0o755); err != nil {
 		return fmt.Errorf("mkdir %s: %w", cfg.LogDir, err)
 	}
-	logPath := filepath.Join(cfg.LogDir, "glusterd.log")
+	logPath := opts.logFile
+	if logPath == "" {
+		logPath = filepath.Join(cfg.LogDir, "glusterd.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return fmt.Errorf("mkdir %s: %w", filepath.Dir(logPath), err)
+	}
 	logOut, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open log %s: %w", logPath, err)
 	}
 	defer logOut.Close()
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.TrimSuffix(strings.ToUpper(level), "ING"))); err != nil {
-		return fmt.Errorf("log level %q: %w", level, err)
+	if err := lvl.UnmarshalText([]byte(strings.TrimSuffix(strings.ToUpper(opts.logLevel), "ING"))); err != nil {
+		return fmt.Errorf("log level %q: %w", opts.logLevel, err)
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: lvl}))
 	g, err := New(cfg, log)
@@ -152,11 +163,11 @@ func serve(cfg Config, pidFile, level string, ready func()) error {
 		log.Error("glusterd failed to start", "err", err)
 		return err
 	}
-	if pidFile != "" {
-		if err := writeFileAtomic(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+	if opts.pidFile != "" {
+		if err := writeFileAtomic(opts.pidFile, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 			return err
 		}
-		defer os.Remove(pidFile)
+		defer os.Remove(opts.pidFile)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

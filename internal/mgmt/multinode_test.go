@@ -251,9 +251,13 @@ func TestDaemonize(t *testing.T) {
 			}
 		}
 	})
-	out, err := exec.Command(filepath.Join(p.bin, "glusterd"), append(p.args(nd), "-p", pidFile)...).CombinedOutput()
+	logFile := filepath.Join(nd.dir, "elsewhere", "gd.log")
+	out, err := exec.Command(filepath.Join(p.bin, "glusterd"), append(p.args(nd), "-p", pidFile, "-l", logFile)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("glusterd: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(logFile); err != nil || !strings.Contains(string(b), `"msg":"glusterd serving"`) {
+		t.Errorf("log file: %v\n%s", err, b)
 	}
 	// Serving at once: no retry.
 	expect(t, p.must(0, "pool", "list"), "localhost")
