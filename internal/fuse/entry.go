@@ -163,10 +163,14 @@ func (fs *FS) newEntry(h *fuse.InHeader, name, op string, out *fuse.EntryOut,
 
 // Mknod creates a device, fifo, socket or regular file.
 func (fs *FS) Mknod(_ <-chan struct{}, in *fuse.MknodIn, name string, out *fuse.EntryOut) fuse.Status {
-	return fs.newEntry(&in.InHeader, name, "mknod", out, func(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+	st := fs.newEntry(&in.InHeader, name, "mknod", out, func(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
 		a, _, err := fs.top.Mknod(ctx, loc, in.Mode, in.Umask, uint64(in.Rdev), nil)
 		return a, err
 	})
+	if st == fuse.OK {
+		fs.markCreated(out.NodeId)
+	}
+	return st
 }
 
 // Mkdir creates a directory.

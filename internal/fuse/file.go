@@ -26,6 +26,7 @@ func (fs *FS) Create(_ <-chan struct{}, in *fuse.CreateIn, name string, out *fus
 		_ = fs.top.Release(fs.ctx(&in.InHeader, 0), fd)
 		return st
 	}
+	fs.markCreated(out.NodeId)
 	fs.openFile(&out.OpenOut, fd)
 	return fuse.OK
 }

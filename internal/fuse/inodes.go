@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
@@ -24,6 +25,9 @@ const nShards = 32
 type inode struct {
 	id   uint64
 	gfid fop.GFID
+	// createdAt is when this client created the object (unix ns), 0 if
+	// it did not or changed its security xattrs since (see GetXAttr).
+	createdAt atomic.Int64
 
 	// Guarded by the owning shard's lock.
 	lookups uint64

@@ -3,6 +3,7 @@ package fuse
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 
@@ -16,6 +17,28 @@ func internalXattr(name string) bool {
 	return strings.HasPrefix(name, "trusted.")
 }
 
+// capabilityXattr holds file capabilities. The kernel asks for it before
+// every first write to a file (to drop capabilities on write): a round
+// trip per small file created.
+const capabilityXattr = "security.capability"
+
+// markCreated records that this client just created the node id: it has
+// no capabilities yet (see justCreated).
+func (fs *FS) markCreated(id uint64) {
+	if n := fs.inodes.get(id); n != nil {
+		n.createdAt.Store(time.Now().UnixNano())
+	}
+}
+
+// justCreated reports whether n was created by this client within the
+// attribute timeout and its capabilities not changed through it since: it
+// has none then, unless another client set them in that window, which
+// the attribute timeout already allows us not to see.
+func (fs *FS) justCreated(n *inode) bool {
+	t := n.createdAt.Load()
+	return t != 0 && time.Since(time.Unix(0, t)) < fs.opts.AttrTimeout
+}
+
 // GetXAttr returns one attribute's value; with an empty dest, its size.
 func (fs *FS) GetXAttr(_ <-chan struct{}, h *fuse.InHeader, name string, dest []byte) (uint32, fuse.Status) {
 	n := fs.begin(h.NodeId)
@@ -23,6 +46,9 @@ func (fs *FS) GetXAttr(_ <-chan struct{}, h *fuse.InHeader, name string, dest []
 		return 0, fuse.ENOENT
 	}
 	if internalXattr(name) {
+		return 0, fuse.ENOATTR
+	}
+	if name == capabilityXattr && fs.justCreated(n) {
 		return 0, fuse.ENOATTR
 	}
 	loc := fs.inodes.loc(n)
@@ -84,6 +110,9 @@ func (fs *FS) SetXAttr(_ <-chan struct{}, in *fuse.SetXAttrIn, name string, data
 	if internalXattr(name) {
 		return fuse.EPERM
 	}
+	if name == capabilityXattr {
+		n.createdAt.Store(0)
+	}
 	loc := fs.inodes.loc(n)
 	// data is go-fuse's buffer; layers may keep the dict.
 	d := fop.Dict{name: slices.Clone(data)}
@@ -98,6 +127,9 @@ func (fs *FS) RemoveXAttr(_ <-chan struct{}, h *fuse.InHeader, name string) fuse
 	}
 	if internalXattr(name) {
 		return fuse.EPERM
+	}
+	if name == capabilityXattr {
+		n.createdAt.Store(0)
 	}
 	loc := fs.inodes.loc(n)
 	return fs.status("removexattr", loc, fs.top.Removexattr(fs.ctx(h, 0), loc, name))
