@@ -387,3 +387,34 @@ func TestReplicateChangeReplicaCount(t *testing.T) {
 		t.Errorf("lowering the replica count without force succeeded:\n%s", out)
 	}
 }
+
+// TestReplicateDistributed heals a 2 x 2 distributed-replicate volume
+// whose first node's bricks (one in each set) missed a batch of files.
+func TestReplicateDistributed(t *testing.T) {
+	c := cluster.New(t, 2)
+	expect(t, c.MustGluster(0, "peer", "probe", c.Node(1).Addr), "peer probe: success")
+	bricks := []string{c.Brick(0, "a"), c.Brick(1, "a"), c.Brick(0, "b"), c.Brick(1, "b")}
+	expect(t, c.MustGluster(0, append(append([]string{"volume", "create", "rv", "replica", "2"}, bricks...), "force")...), "volume create: rv: success")
+	expect(t, c.MustGluster(0, "volume", "start", "rv"), "volume start: rv: success")
+	expect(t, c.MustGluster(1, "volume", "info", "rv"), "Type: Distributed-Replicate", "Number of Bricks: 2 x 2 = 4")
+	mp := c.Mount("rv", 1)
+	must(t, os.MkdirAll(filepath.Join(mp, "d"), 0o755))
+	c.KillBrick("rv", bricks[0])
+	c.KillBrick("rv", bricks[2])
+	for i := range 200 {
+		must(t, os.WriteFile(filepath.Join(mp, "d", fmt.Sprintf("f%03d", i)), pattern(uint64(i), 8192), 0o644))
+	}
+	expect(t, c.MustGluster(0, "volume", "start", "rv", "force"), "volume start: rv: success")
+	waitHealed(t, c, "rv", 4)
+	sameBricks(t, c, bricks[0:2])
+	sameBricks(t, c, bricks[2:4])
+	n := 0
+	for _, b := range []string{bricks[0], bricks[2]} {
+		ents, err := os.ReadDir(filepath.Join(brickDir(b), "d"))
+		must(t, err)
+		n += len(ents)
+	}
+	if n != 200 {
+		t.Errorf("the first node's bricks hold %d of the 200 files between them", n)
+	}
+}
