@@ -28,6 +28,7 @@ type DHT struct {
 	log      *slog.Logger
 
 	lookupUnhashed string // "on", "off" or "auto"
+	lookupOptimize bool
 	minFreeDisk    float64
 	weighted       bool
 	// decommissioned children (remove-brick start) get no part of new
@@ -81,6 +82,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 		emit:           a.Emit,
 		log:            a.Logger,
 		lookupUnhashed: "on",
+		lookupOptimize: true,
 		minFreeDisk:    10,
 		weighted:       true,
 		up:             make([]bool, len(a.Children)),
@@ -130,6 +132,9 @@ func (d *DHT) Reconfigure(opts map[string]string) error {
 	if prev := d.decommissioned.Swap(&dec); prev != nil && !slices.Equal(*prev, dec) {
 		// Layouts are about to change (remove-brick): read them anew.
 		d.forgetLayouts()
+	}
+	if v, ok := opts["lookup-optimize"]; ok {
+		d.lookupOptimize = v == "on" || v == "yes" || v == "true" || v == "enable"
 	}
 	if v, ok := opts["weighted-rebalance"]; ok {
 		d.weighted = v == "on" || v == "yes" || v == "true" || v == "enable"

@@ -54,7 +54,7 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		d.inode(a.GFID).setCached(h)
 		return a, strip(x, xreq, LinktoKey), nil
 	case fop.Errno(err) == syscall.ENOENT:
-		if d.lookupUnhashed == "off" {
+		if d.lookupUnhashed == "off" || d.optimized(loc.Parent) {
 			return fop.Attr{}, nil, err
 		}
 		return d.lookupEverywhere(ctx, loc, xreq, h, err)
@@ -153,6 +153,35 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip i
 		return d.lookupAll(ctx, loc, xreq, -1, hashedErr, false)
 	}
 	return fop.Attr{}, nil, syscall.ENOENT
+}
+
+// optimized reports whether a name missing on its hashed child in dir
+// does not exist (GlusterFS's lookup-optimize): the directory's layout
+// carries the volume's commit hash, so no rebalance has moved ranges since
+// its files were placed, and every file off its hashed child has a linkto
+// there.
+func (d *DHT) optimized(dir fop.GFID) bool {
+	if !(d.lookupOptimize || d.lookupUnhashed == "auto") || dir.IsZero() {
+		return false
+	}
+	in := d.inode(dir)
+	in.mu.Lock()
+	l := in.layout
+	in.mu.Unlock()
+	if l == nil || l.User {
+		return false
+	}
+	commit := d.volCommit.Load()
+	set := false
+	for _, r := range l.Ranges {
+		if r.Set {
+			if r.Commit != commit {
+				return false
+			}
+			set = true
+		}
+	}
+	return set
 }
 
 // rebalanced reports whether dir's cached layout was written by a
