@@ -357,15 +357,17 @@ func (g *Glusterd) resolveSplitBrain(ctx context.Context, v *store.Volume, req a
 			return api.Errorf("%q- No such brick available in the volume.", req.Source)
 		}
 		healed := 0
+		seen := map[fop.GFID]bool{} // every brick of the set lists it
 		for i, hb := range g.gatherHealInfo(ctx, v, api.HealInfoSplitBrain) {
 			if i/v.SubvolCount() != set {
 				continue
 			}
 			for _, e := range hb.Entries {
 				gfid, err := fop.ParseGFID(e.GFID)
-				if err != nil {
+				if err != nil || seen[gfid] {
 					continue
 				}
+				seen[gfid] = true
 				if err := h.Resolve(ctx, gfid, policy, source); err != nil {
 					lines = append(lines, fmt.Sprintf("Healing gfid:%s failed: %s.", e.GFID, resolveText(err, source)))
 					failed = api.Errorf("Some entries could not be healed")

@@ -190,11 +190,12 @@ func TestReplicatePartitionQuorumNone(t *testing.T) {
 	before := c.Mount("rv", 0)
 	must(t, os.WriteFile(filepath.Join(before, "f"), []byte("before the partition\n"), 0o644))
 	must(t, os.WriteFile(filepath.Join(before, "g"), []byte("before the partition\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(before, "h"), []byte("before the partition\n"), 0o644))
 	c.Unmount(before)
 
 	sideA := partitionedMount(t, c, "rv", 0)
 	sideB := partitionedMount(t, c, "rv", 1)
-	for _, name := range []string{"f", "g"} {
+	for _, name := range []string{"f", "g", "h"} {
 		must(t, os.WriteFile(filepath.Join(sideA, name), []byte("written on side A, longer\n"), 0o644))
 		must(t, os.WriteFile(filepath.Join(sideB, name), []byte("written on side B\n"), 0o644))
 	}
@@ -211,12 +212,14 @@ func TestReplicatePartitionQuorumNone(t *testing.T) {
 	}
 	out := c.MustGluster(0, "volume", "heal", "rv", "info", "split-brain")
 	for _, b := range bricks {
-		expect(t, out, "Brick "+b+"\n/f\n/g\nStatus: Connected\nNumber of entries in split-brain: 2")
+		expect(t, out, "Brick "+b+"\n/f\n/g\n/h\nStatus: Connected\nNumber of entries in split-brain: 3")
 	}
 	expect(t, c.MustGluster(0, "volume", "heal", "rv", "info"), "/f - Is in split-brain")
 
 	expect(t, c.MustGluster(0, "volume", "heal", "rv", "split-brain", "bigger-file", "/f"), "Healed /f.")
 	expect(t, c.MustGluster(1, "volume", "heal", "rv", "split-brain", "source-brick", bricks[1], "/g"), "Healed /g.")
+	// Without a file: every split-brain of the brick's replica set.
+	expect(t, c.MustGluster(0, "volume", "heal", "rv", "split-brain", "source-brick", bricks[0]), "Healed gfid:", "Number of healed entries: 1")
 	out, err := c.Gluster(0, "volume", "heal", "rv", "split-brain", "bigger-file", "/f")
 	if err == nil || !strings.Contains(out, "Healing /f failed: File not in split-brain.") {
 		t.Errorf("second resolution of /f: %v\n%s", err, out)
@@ -224,6 +227,7 @@ func TestReplicatePartitionQuorumNone(t *testing.T) {
 	for _, b := range append([]string{whole}, brickDir(bricks[0]), brickDir(bricks[1])) {
 		expectEventually(t, filepath.Join(b, "f"), "written on side A, longer\n")
 		expectEventually(t, filepath.Join(b, "g"), "written on side B\n")
+		expectEventually(t, filepath.Join(b, "h"), "written on side A, longer\n")
 	}
 	expect(t, c.MustGluster(0, "volume", "heal", "rv", "enable"), "Enable heal on volume rv has been successful")
 	waitHealed(t, c, "rv", 2)
