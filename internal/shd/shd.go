@@ -53,10 +53,9 @@ type Config struct {
 // brick is one brick of the volume as the graph reaches it.
 type brick struct {
 	Brick
-	client string   // VOL-client-N
-	set    *afr.AFR // the replicate layer above it; nil if not replicated
-	child  int      // its index in set
-	local  bool
+	set   *afr.AFR // the replicate layer above it; nil if not replicated
+	child int      // its index in set
+	local bool
 }
 
 // Healer heals one volume.
@@ -98,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Healer, error) {
 		}
 		host, _ := v.Option("remote-host")
 		path, _ := v.Option("remote-subvolume")
-		b := brick{Brick: Brick{host, path}, client: v.Name, child: -1}
+		b := brick{Brick: Brick{host, path}, child: -1}
 		b.local = local[b.Brick]
 		if parent := parentOf(cfg.Volfile, v.Name); parent != nil && parent.Type == afr.Type {
 			b.set, _ = g.Layer(parent.Name).(*afr.AFR)
