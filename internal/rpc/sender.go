@@ -14,8 +14,11 @@ type outFrame struct {
 	sent    chan struct{} // if set, told when the writer is done with payload
 }
 
-// sender is a connection's writer goroutine: frames queue up while a write
-// is in progress and go out together in one writev when it returns.
+// sender writes a connection's frames. A frame sent while nothing is
+// being written goes out at once from the sending goroutine (no hand-off:
+// the common case of one call at a time); frames sent while a write is in
+// progress queue up and the writer goroutine sends them together in one
+// writev when it returns.
 type sender struct {
 	nc   net.Conn
 	pool *BufPool
@@ -23,8 +26,11 @@ type sender struct {
 	mu     sync.Mutex
 	queue  []outFrame
 	closed bool
+	// writing says a goroutine (run or a direct send) is writing; only
+	// that one uses w.
+	writing bool
 
-	w    net.Buffers // what run is writing
+	w    net.Buffers // what is being written
 	wake chan struct{}
 	stop chan struct{}
 	done chan struct{} // closed when run has returned
@@ -51,16 +57,49 @@ func (s *sender) send(f outFrame) error {
 		s.release(f)
 		return net.ErrClosed
 	}
+	if !s.writing && len(s.queue) == 0 {
+		s.writing = true
+		s.mu.Unlock()
+		s.sendNow(f)
+		return nil
+	}
 	s.queue = append(s.queue, f)
 	first := len(s.queue) == 1
 	s.mu.Unlock()
 	if first {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.kick()
 	}
 	return nil
+}
+
+func (s *sender) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendNow writes f from the caller's goroutine, then hands what queued
+// meanwhile back to run. A write error ends the connection, as in run.
+func (s *sender) sendNow(f outFrame) {
+	s.w = append(s.w[:0], *f.buf)
+	if len(f.payload) > 0 {
+		s.w = append(s.w, f.payload)
+	}
+	iov := s.w
+	_, err := s.w.WriteTo(s.nc)
+	clear(iov)
+	s.w = iov[:0]
+	s.release(f)
+	s.mu.Lock()
+	s.writing = false
+	s.mu.Unlock()
+	if err != nil {
+		s.fail(err)
+	}
+	// run waits for this while we write, even once closed: it must
+	// still write what queued meanwhile, or return.
+	s.kick()
 }
 
 func (s *sender) release(f outFrame) {
@@ -84,15 +123,21 @@ func (s *sender) close() {
 func (s *sender) run() {
 	defer close(s.done)
 	var spare []outFrame
-	var iov net.Buffers
 	for {
 		s.mu.Lock()
+		if s.writing {
+			// A direct send is writing; it kicks us when done.
+			s.mu.Unlock()
+			<-s.wake
+			continue
+		}
 		// Double buffering: producers fill one slice while this loop
 		// writes the other; spare is never the slice in s.queue.
 		q := s.queue
 		s.queue = spare[:0]
 		spare = nil
 		closed := s.closed
+		s.writing = len(q) > 0
 		s.mu.Unlock()
 		if len(q) == 0 {
 			spare = q
@@ -105,7 +150,7 @@ func (s *sender) run() {
 			}
 			continue
 		}
-		iov = iov[:0]
+		iov := s.w[:0]
 		for i := range q {
 			iov = append(iov, *q[i].buf)
 			if len(q[i].payload) > 0 {
@@ -115,6 +160,7 @@ func (s *sender) run() {
 		s.w = iov // WriteTo consumes its receiver
 		_, err := s.w.WriteTo(s.nc)
 		clear(iov)
+		s.w = iov[:0]
 		for i := range q {
 			s.release(q[i])
 		}
@@ -124,6 +170,9 @@ func (s *sender) run() {
 			s.fail(err)
 			return
 		}
+		s.mu.Lock()
+		s.writing = false
+		s.mu.Unlock()
 	}
 }
 
