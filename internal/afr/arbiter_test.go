@@ -196,3 +196,46 @@ func TestLookupGivesNoContentOfASplitBrain(t *testing.T) {
 		t.Fatalf("content of a split-brain file: %q", c)
 	}
 }
+
+// Entry heal recreates hard links as links and renames as renames.
+func TestEntryHealOfLinksAndRenames(t *testing.T) {
+	r, dirs := newSet(t, 2, nil)
+	old, fd := createFile(t, r, "old")
+	r.Release(bg, fd)
+	down(r, 1)
+	x, fd := createFile(t, r, "x")
+	write(t, r, fd, "linked", 0)
+	r.Release(bg, fd)
+	if _, _, err := r.Link(bg, &fop.Loc{GFID: x}, &fop.Loc{Parent: fop.RootGFID, Name: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := r.Rename(bg, &fop.Loc{Parent: fop.RootGFID, Name: "old", GFID: old}, &fop.Loc{Parent: fop.RootGFID, Name: "new"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	up(r, 1)
+	if err := r.Heal(bg, fop.RootGFID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Heal(bg, x); err != nil {
+		t.Fatal(err)
+	}
+	var sx, sy syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(dirs[1], "x"), &sx); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Stat(filepath.Join(dirs[1], "y"), &sy); err != nil {
+		t.Fatal(err)
+	}
+	if sx.Ino != sy.Ino {
+		t.Error("x and y are not one file on the healed replica")
+	}
+	if _, err := os.Stat(filepath.Join(dirs[1], "old")); err == nil {
+		t.Error("old name still on the healed replica")
+	}
+	if _, err := os.Stat(filepath.Join(dirs[1], "new")); err != nil {
+		t.Errorf("new name: %v", err)
+	}
+	if got := string(brickFile(t, dirs[1], "y")); got != "linked" {
+		t.Errorf("y holds %q", got)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -455,28 +457,87 @@ func (r *AFR) healEntries(ctx context.Context, loc *fop.Loc, mx *matrix, attrs [
 		if err != nil {
 			return err
 		}
+		var missing []string
+		unhealed := 0
 		for name, e := range want {
 			h, exists := have[name]
 			switch {
 			case !exists:
-				if err := r.recreate(ctx, src, i, loc.GFID, name, e.Attr); err != nil {
-					r.log.Warn("entry heal: create failed", "dir", loc.GFID, "name", name, "child", i, "err", err)
-				}
+				missing = append(missing, name)
 			case h.Attr.GFID != e.Attr.GFID:
 				r.log.Error("entry heal: gfid mismatch (split-brain of the entry); left alone",
 					"dir", loc.GFID, "name", name, "source", e.Attr.GFID, "sink", h.Attr.GFID)
+				unhealed++
 			}
 		}
+		unhealed += r.recreateAll(ctx, src, i, loc.GFID, missing, want)
+		// Removals last: a name renamed meanwhile is linked under its
+		// new name above before its old one goes.
 		for name, h := range have {
 			if _, kept := want[name]; !kept {
 				if err := removeTree(ctx, c, loc.GFID, name, h.Attr); err != nil {
 					r.log.Warn("entry heal: removal failed", "dir", loc.GFID, "name", name, "child", i, "err", err)
+					unhealed++
 				}
 			}
+		}
+		if unhealed > 0 {
+			// The directory stays pending (and indexed) for another try.
+			return fmt.Errorf("entry heal of %s: %d names not healed on replica %d", loc.GFID, unhealed, i)
 		}
 		return nil
 	})
 	return firstError(errs, sinks)
+}
+
+// entryWorkers is how many names of a directory an entry heal creates
+// at once.
+const entryWorkers = 8
+
+// recreateAll creates names (missing on replica sink) from replica src
+// and returns how many failed. Names of objects with one name are
+// created in parallel; hard links one after another, so that the first
+// name creates the object and the others link to it.
+func (r *AFR) recreateAll(ctx context.Context, src, sink int, dir fop.GFID, names []string, want map[string]fop.DirEntry) int {
+	perObject := map[fop.GFID]int{}
+	for _, n := range names {
+		perObject[want[n].Attr.GFID]++
+	}
+	var single, linked []string
+	for _, n := range names {
+		if perObject[want[n].Attr.GFID] > 1 {
+			linked = append(linked, n)
+		} else {
+			single = append(single, n)
+		}
+	}
+	var failed atomic.Int64
+	create := func(n string) {
+		if err := r.recreate(ctx, src, sink, dir, n, want[n].Attr); err != nil {
+			r.log.Warn("entry heal: create failed", "dir", dir, "name", n, "child", sink, "err", err)
+			failed.Add(1)
+		}
+	}
+	ch := make(chan string)
+	var wg sync.WaitGroup
+	for range min(entryWorkers, len(single)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range ch {
+				create(n)
+			}
+		}()
+	}
+	for _, n := range single {
+		ch <- n
+	}
+	close(ch)
+	wg.Wait()
+	for _, n := range linked {
+		create(n)
+	}
+	return int(failed.Load())
 }
 
 // recreate makes name on replica sink like it is on replica src, and
