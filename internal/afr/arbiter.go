@@ -1,5 +1,7 @@
 package afr
 
+import "github.com/gluster-go/gluster-go/internal/fop"
+
 // An arbiter (option arbiter-count 1, `replica 3 arbiter 1`) is the last
 // replica of the set: its brick (features/arbiter) keeps names,
 // attributes and the changelog but no file data. It votes in the
@@ -30,4 +32,18 @@ func (r *AFR) sourcesFor(mx *matrix, t txnType) []bool {
 		src = r.dataSet(src)
 	}
 	return src
+}
+
+// arbiterVeto reports whether a data change must be refused because the
+// only data replica it would reach is one the arbiter says missed data:
+// the arbiter would then be the only good copy of data it does not hold
+// (GlusterFS's arbiter refuses the same way). replies are the changelogs
+// the pre-op read on the replicas in set.
+func (r *AFR) arbiterVeto(replies []fop.Dict, set []bool) bool {
+	data := r.dataSet(set)
+	if r.arbiter < 0 || !set[r.arbiter] || count(data) != 1 {
+		return false
+	}
+	d := firstTrue(data)
+	return decodeCounters(replies[r.arbiter][r.keys[d]])[dataTxn] > 0
 }

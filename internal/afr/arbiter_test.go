@@ -239,3 +239,33 @@ func TestEntryHealOfLinksAndRenames(t *testing.T) {
 		t.Errorf("y holds %q", got)
 	}
 }
+
+// With one data replica up and the arbiter saying it missed data, a
+// write is refused: the arbiter cannot be the only good copy.
+func TestArbiterVetoesWritesToAStaleDataReplica(t *testing.T) {
+	r, dirs := newSet(t, 3, map[string]string{"arbiter-count": "1"})
+	g, fd := createFile(t, r, "f")
+	write(t, r, fd, "one", 0)
+	r.Release(bg, fd)
+	down(r, 0)
+	fd = open(t, r, g)
+	write(t, r, fd, "two", 0) // replicas 1 and 2 accuse 0
+	r.Release(bg, fd)
+	up(r, 0)
+	down(r, 1)
+	fd = open(t, r, g)
+	if err := write(t, r, fd, "three", 0); fop.Errno(err) != syscall.ENOTCONN {
+		t.Fatalf("write to the stale data replica alone: %v, want ENOTCONN", err)
+	}
+	r.Release(bg, fd)
+	if got := string(brickFile(t, dirs[0], "f")); got != "one" {
+		t.Fatalf("the stale replica was written: %q", got)
+	}
+	up(r, 1)
+	if err := r.Heal(bg, g); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(brickFile(t, dirs[0], "f")); got != "two" {
+		t.Fatalf("after heal: %q", got)
+	}
+}

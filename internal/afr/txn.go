@@ -144,19 +144,35 @@ func (r *AFR) each(set []bool, fn func(i int, c fop.Layer) error) []error {
 }
 
 // preOp marks every target dirty on the replicas in set and returns the
-// replicas where that worked.
+// replicas where that worked. A data change in an arbiter set also reads
+// the changelog (see arbiterVeto), and is refused (none marked) when
+// the arbiter vetoes it.
 func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bool) []bool {
+	x := fop.Dict{DirtyKey: delta(t, 1)}
+	vetoable := t == dataTxn && r.arbiter >= 0
+	if vetoable {
+		for _, key := range r.keys {
+			x[key] = delta(t, 0) // all keys, so the reply holds them all
+		}
+	}
+	replies := make([]fop.Dict, len(set))
 	errs := r.each(set, func(i int, c fop.Layer) error {
 		for _, loc := range targets {
-			if _, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, fop.Dict{DirtyKey: delta(t, 1)}); err != nil {
+			out, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x)
+			if err != nil {
 				return err
 			}
+			replies[i] = out
 		}
 		return nil
 	})
 	ok := make([]bool, len(set))
 	for i := range set {
 		ok[i] = set[i] && errs[i] == nil
+	}
+	if vetoable && r.arbiterVeto(replies, ok) {
+		r.postOp(ctx, t, targets, ok, nil)
+		return make([]bool, len(set))
 	}
 	return ok
 }
