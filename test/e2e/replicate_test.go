@@ -23,6 +23,7 @@ import (
 // bytes.
 func TestReplicateTutorial(t *testing.T) {
 	c, bricks := replicaVolume(t, 2)
+	expect(t, c.MustGluster(0, "volume", "status", "rv"), "Self-heal Daemon on localhost", "Self-heal Daemon on "+c.Node(1).Addr)
 	mp := c.Mount("rv", 0)
 
 	// for i in `seq -w 1 100`; do cp -rp /var/log/messages /mnt/copy-test-$i; done
