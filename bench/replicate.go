@@ -34,15 +34,6 @@ func replicaMetrics() []metric {
 // brick is down.
 const healFileSize = 64 << 10
 
-// replicaKeys are the metrics the replica workloads produce.
-func replicaKeys() []string {
-	var keys []string
-	for _, m := range replicaMetrics() {
-		keys = append(keys, m.key)
-	}
-	return keys
-}
-
 // replicated runs the replica 2 workloads on a managed system and returns
 // the figures it got; systems not set up through glusterd (the local
 // disk, ours in manual mode) have none.
