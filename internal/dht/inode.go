@@ -135,12 +135,18 @@ func (d *DHT) Fstat(ctx context.Context, fd *fop.FD) (fop.Attr, error) {
 
 // Setattr changes a file, or a directory on every child.
 func (d *DHT) Setattr(ctx context.Context, loc *fop.Loc, set *fop.SetAttr) (fop.Attr, error) {
-	return viaLoc(d, ctx, loc, true, func(c fop.Layer) (fop.Attr, error) { return c.Setattr(ctx, loc, set) })
+	a, err := viaLoc(d, ctx, loc, true, func(c fop.Layer) (fop.Attr, error) {
+		return c.Setattr(ctx, loc, d.keepMarkers(ctx, c, loc.GFID, set))
+	})
+	return hideMarkers(a), err
 }
 
 // Fsetattr changes through an open FD.
 func (d *DHT) Fsetattr(ctx context.Context, fd *fop.FD, set *fop.SetAttr) (fop.Attr, error) {
-	return viaFD(d, fd, true, func(c fop.Layer) (fop.Attr, error) { return c.Fsetattr(ctx, fd, set) })
+	a, err := viaFD(d, fd, true, func(c fop.Layer) (fop.Attr, error) {
+		return c.Fsetattr(ctx, fd, d.keepMarkers(ctx, c, fd.GFID, set))
+	})
+	return hideMarkers(a), err
 }
 
 // Truncate resizes a file; during its migration, on both children (an

@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -39,6 +40,10 @@ const (
 	phase1Bit  = syscall.S_ISVTX
 	phase2Mode = syscall.S_ISVTX | syscall.S_ISGID
 )
+
+// modeKey keeps the source's mode while migration bits replace it, so
+// that a switch interrupted after phase 2 can be finished.
+const modeKey = "trusted.glusterfs.dht.migrate-mode"
 
 // copyChunk is how much data one locked copy step moves.
 const copyChunk = 1 << 20
@@ -225,14 +230,9 @@ func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, s
 		return false, 0, fmt.Errorf("migrate %s: lookup on %s: %w", path, d.names[src], err)
 	}
 	if inPhase2(&sa) {
-		// An interrupted switch: if dst already holds the data, only
-		// the source's name is left to remove.
-		if da, dx, err := d.children[dst].Lookup(ctx, loc, fop.Dict{LinktoKey: nil}); err == nil && da.GFID == sa.GFID && !isLinkto(&da, dx) {
-			if _, err := d.children[src].Unlink(ctx, loc); err != nil && fop.Errno(err) != syscall.ENOENT {
-				return false, 0, fmt.Errorf("migrate %s: remove source: %w", path, err)
-			}
-			return false, 0, nil
-		}
+		// An interrupted switch: dst has every write since phase 2;
+		// finish it rather than copy src's older data again.
+		return false, 0, d.finishSwitch(ctx, loc, &sa, src, dst)
 	}
 	switch {
 	case isLinkto(&sa, sx) || sa.IsDir():
@@ -288,7 +288,8 @@ func (m *migration) run(ctx context.Context) (n int64, err error) {
 	defer d.children[m.dst].Release(context.WithoutCancel(ctx), m.dfd)
 
 	// Phase 1: mark src; from here on clients replay their writes on dst.
-	if err := d.children[m.src].Fsetxattr(ctx, m.sfd, fop.Dict{LinktoKey: append([]byte(d.names[m.dst]), 0)}, 0); err != nil {
+	mode := binary.BigEndian.AppendUint32(nil, m.orig.Mode&07777&^phase1Bit)
+	if err := d.children[m.src].Fsetxattr(ctx, m.sfd, fop.Dict{LinktoKey: append([]byte(d.names[m.dst]), 0), modeKey: mode}, 0); err != nil {
 		return 0, fmt.Errorf("migrate %s: mark: %w", m.loc.Path, err)
 	}
 	// (An earlier, interrupted migration may have left the marker.)
@@ -304,11 +305,10 @@ func (m *migration) run(ctx context.Context) (n int64, err error) {
 	if n, err = m.copy(ctx); err != nil {
 		return n, err
 	}
-	if err := m.switchOver(ctx); err != nil {
-		return n, err
-	}
-	done = true
-	return n, nil
+	// Past phase 2 there is no going back to src (clients write to dst
+	// only): a failure is left for the next crawl to finish.
+	done, err = m.switchOver(ctx)
+	return n, err
 }
 
 // prepareDst makes sure dst has a linkto file with the file's GFID: a new
@@ -387,37 +387,71 @@ func (m *migration) copy(ctx context.Context) (int64, error) {
 
 // switchOver makes dst the data file and removes src, under a lock on the
 // whole file so no replay is in flight.
-func (m *migration) switchOver(ctx context.Context) error {
+func (m *migration) switchOver(ctx context.Context) (committed bool, err error) {
 	d := m.d
-	sc, dc := d.children[m.src], d.children[m.dst]
+	sc := d.children[m.src]
 	if err := lockRange(ctx, sc, m.sfd, m.owner, 0, 0, false); err != nil {
-		return fmt.Errorf("migrate %s: lock: %w", m.loc.Path, err)
+		return false, fmt.Errorf("migrate %s: lock: %w", m.loc.Path, err)
 	}
 	defer lockRange(context.WithoutCancel(ctx), sc, m.sfd, m.owner, 0, 0, true)
 	st, err := sc.Fstat(ctx, m.sfd)
 	if err != nil {
-		return fmt.Errorf("migrate %s: stat: %w", m.loc.Path, err)
+		return false, fmt.Errorf("migrate %s: stat: %w", m.loc.Path, err)
 	}
 	if _, err := sc.Fsetattr(ctx, m.sfd, &fop.SetAttr{Valid: fop.SetMode, Mode: phase2Mode}); err != nil {
-		return fmt.Errorf("migrate %s: phase 2: %w", m.loc.Path, err)
+		return false, fmt.Errorf("migrate %s: phase 2: %w", m.loc.Path, err)
 	}
-	// From here on the file lives on dst: failures below are logged and
-	// left for the next crawl, never rolled back onto a src that clients
-	// have stopped writing to.
-	mode := st.Mode & 07777 &^ phase1Bit
+	st.Mode &^= phase1Bit
+	return true, d.makeData(ctx, m.loc, m.gfid, &st, m.src, m.dst, m.dfd)
+}
+
+// makeData turns dst's linkto into the data file, with the attributes of
+// the source st (open as dfd on dst when the caller has it), and removes
+// the source's name.
+func (d *DHT) makeData(ctx context.Context, loc *fop.Loc, g fop.GFID, st *fop.Attr, src, dst int, dfd *fop.FD) error {
+	dc := d.children[dst]
 	set := &fop.SetAttr{Valid: fop.SetMode | fop.SetUID | fop.SetGID | fop.SetAtime | fop.SetMtime,
-		Mode: mode, UID: st.UID, GID: st.GID, Atime: st.Atime, Mtime: st.Mtime}
-	if _, err := dc.Fsetattr(ctx, m.dfd, set); err != nil {
-		return fmt.Errorf("migrate %s: attributes on dst: %w", m.loc.Path, err)
+		Mode: st.Mode & 07777, UID: st.UID, GID: st.GID, Atime: st.Atime, Mtime: st.Mtime}
+	gloc := &fop.Loc{GFID: g, Path: loc.Path}
+	var err error
+	if dfd != nil {
+		_, err = dc.Fsetattr(ctx, dfd, set)
+	} else {
+		_, err = dc.Setattr(ctx, gloc, set)
 	}
-	if err := dc.Fremovexattr(ctx, m.dfd, LinktoKey); err != nil && fop.Errno(err) != syscall.ENODATA {
-		return fmt.Errorf("migrate %s: unmark dst: %w", m.loc.Path, err)
+	if err != nil {
+		return fmt.Errorf("migrate %s: attributes on dst: %w", loc.Path, err)
 	}
-	d.inode(m.gfid).setCached(m.dst)
-	if _, err := sc.Unlink(ctx, m.loc); err != nil && fop.Errno(err) != syscall.ENOENT {
-		d.log.Warn("migrate: removing the source failed; lookup treats it as stale", "path", m.loc.Path, "child", d.names[m.src], "err", err)
+	if err := dc.Removexattr(ctx, gloc, LinktoKey); err != nil && fop.Errno(err) != syscall.ENODATA {
+		return fmt.Errorf("migrate %s: unmark dst: %w", loc.Path, err)
+	}
+	d.inode(g).setCached(dst)
+	if _, err := d.children[src].Unlink(ctx, loc); err != nil && fop.Errno(err) != syscall.ENOENT {
+		d.log.Warn("migrate: removing the source failed; the next crawl finishes it", "path", loc.Path, "child", d.names[src], "err", err)
 	}
 	return nil
+}
+
+// finishSwitch completes a migration that stopped after phase 2: the
+// source's saved mode and its owner and times go to dst.
+func (d *DHT) finishSwitch(ctx context.Context, loc *fop.Loc, sa *fop.Attr, src, dst int) error {
+	da, dx, err := d.children[dst].Lookup(ctx, loc, fop.Dict{LinktoKey: nil})
+	if err != nil || da.GFID != sa.GFID {
+		return fmt.Errorf("migrate %s: source in phase 2 without its destination: %w", loc.Path, ErrSkip)
+	}
+	if !isLinkto(&da, dx) {
+		// Already the data file: only the source's name is left.
+		if _, err := d.children[src].Unlink(ctx, loc); err != nil && fop.Errno(err) != syscall.ENOENT {
+			return fmt.Errorf("migrate %s: remove source: %w", loc.Path, err)
+		}
+		return nil
+	}
+	st := *sa
+	st.Mode = st.Mode&^07777 | 0o644
+	if x, err := d.children[src].Getxattr(ctx, &fop.Loc{GFID: sa.GFID, Path: loc.Path}, modeKey); err == nil && len(x[modeKey]) == 4 {
+		st.Mode = st.Mode&^07777 | binary.BigEndian.Uint32(x[modeKey])&07777
+	}
+	return d.makeData(ctx, loc, sa.GFID, &st, src, dst, nil)
 }
 
 // abort puts src back as it was after a failed copy; dst keeps its linkto
@@ -428,8 +462,10 @@ func (m *migration) abort(ctx context.Context) {
 	if _, err := sc.Fsetattr(ctx, m.sfd, &fop.SetAttr{Valid: fop.SetMode, Mode: m.orig.Mode & 07777 &^ phase1Bit}); err != nil {
 		d.log.Warn("migrate: unmarking the source failed", "path", m.loc.Path, "err", err)
 	}
-	if err := sc.Fremovexattr(ctx, m.sfd, LinktoKey); err != nil {
-		d.log.Warn("migrate: unmarking the source failed", "path", m.loc.Path, "err", err)
+	for _, k := range []string{LinktoKey, modeKey} {
+		if err := sc.Fremovexattr(ctx, m.sfd, k); err != nil {
+			d.log.Warn("migrate: unmarking the source failed", "path", m.loc.Path, "err", err)
+		}
 	}
 }
 
@@ -540,6 +576,26 @@ func (d *DHT) replay(ctx context.Context, fd *fop.FD, post fop.Attr, off, n int6
 		f.moveTo(dst)
 	}
 	return hideMarkers(a), err
+}
+
+// keepMarkers adapts a chmod of a regular file on child c: while the file
+// is being migrated its mode must keep the phase bit (clients rely on it)
+// and the saved mode must follow the change.
+func (d *DHT) keepMarkers(ctx context.Context, c fop.Layer, g fop.GFID, set *fop.SetAttr) *fop.SetAttr {
+	if set.Valid&fop.SetMode == 0 || d.inode(g).isDir() {
+		return set
+	}
+	gloc := &fop.Loc{GFID: g}
+	x, err := c.Getxattr(ctx, gloc, modeKey)
+	if err != nil || len(x[modeKey]) != 4 {
+		return set
+	}
+	if err := c.Setxattr(ctx, gloc, fop.Dict{modeKey: binary.BigEndian.AppendUint32(nil, set.Mode&07777)}, 0); err != nil {
+		d.log.Warn("chmod during migration: saving the mode failed", "gfid", g, "err", err)
+	}
+	s := *set
+	s.Mode |= phase1Bit
+	return &s
 }
 
 // AllUp reports whether every child is up.
