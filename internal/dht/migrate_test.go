@@ -166,3 +166,65 @@ func readAll(t *testing.T, d *DHT, name string) []byte {
 		}
 	}
 }
+
+// TestMigrateFinishesInterruptedSwitch sets the bricks up as a migration
+// that died right after phase 2 leaves them (source sticky+setgid with its
+// saved mode, destination a linkto holding the data) and checks that the
+// next Migrate finishes it instead of copying the source again.
+func TestMigrateFinishesInterruptedSwitch(t *testing.T) {
+	ctx := context.Background()
+	d, dirs := newLockedVolume(t, 3, map[string]string{"decommissioned-bricks": "test-client-2"})
+	if _, _, err := d.Lookup(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reconfigure(map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.FixLayout(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"}, 9); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var dst int
+	for i := 0; ; i++ {
+		name = fmt.Sprintf("g%d", i)
+		if dst, _ = d.HashedChild(ctx, fop.RootGFID, name); dst != 2 {
+			break
+		}
+	}
+	g := fop.NewGFID()
+	loc := &fop.Loc{Parent: fop.RootGFID, Name: name, GFID: g}
+	write := func(c fop.Layer, data string) {
+		fd := fop.NewFD(g, syscall.O_RDWR)
+		if err := c.Open(ctx, &fop.Loc{GFID: g}, syscall.O_RDWR, fd); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Write(ctx, fd, []byte(data), 0); err != nil {
+			t.Fatal(err)
+		}
+		c.Release(ctx, fd)
+	}
+	src := d.children[2]
+	if _, _, err := src.Mknod(ctx, loc, syscall.S_IFREG|phase2Mode, 0, 0, fop.Dict{
+		LinktoKey: append([]byte(d.names[dst]), 0), modeKey: {0, 0, 1, 0o240}}); err != nil {
+		t.Fatal(err)
+	}
+	write(src, "old data")
+	if _, _, err := d.children[dst].Mknod(ctx, loc, linktoMode, 0, 0, fop.Dict{LinktoKey: append([]byte(d.names[2]), 0)}); err != nil {
+		t.Fatal(err)
+	}
+	write(d.children[dst], "new data")
+
+	if _, _, err := d.Migrate(ctx, fop.RootGFID, "/", name, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	data, linkto := bricksHolding(t, dirs, name)
+	if len(data) != 1 || data[0] != dst || len(linkto) != 0 {
+		t.Fatalf("after finishing: data on %v, linkto on %v", data, linkto)
+	}
+	if got := string(readAll(t, d, name)); got != "new data" {
+		t.Fatalf("content %q, want the destination's", got)
+	}
+	if a, _, err := d.Lookup(ctx, &fop.Loc{Parent: fop.RootGFID, Name: name}, nil); err != nil || a.Mode&07777 != 0o640 {
+		t.Fatalf("mode %o, err %v; want the saved 640", a.Mode&07777, err)
+	}
+}
