@@ -250,11 +250,24 @@ func TestStatfsSums(t *testing.T) {
 
 func TestOffsetTransform(t *testing.T) {
 	d, _ := newVolume(t, 3)
-	for _, c := range []uint64{0, 1, 12345, 1 << 40, 1<<61 - 1} {
+	// Small cookies (xfs, tmpfs) come back exactly.
+	for _, c := range []uint64{0, 1, 12345, 1 << 40, 1<<60 - 1} {
 		for i := 0; i < 3; i++ {
-			gi, gc := d.decodeOff(d.encodeOff(i, c))
-			if gi != i || gc != c {
-				t.Fatalf("offset (%d,%d) came back as (%d,%d)", i, c, gi, gc)
+			off := d.encodeOff(i, c)
+			gi, gc := d.decodeOff(off)
+			if gi != i || gc != c || off >= 1<<63 {
+				t.Fatalf("offset (%d,%#x) -> %#x -> (%d,%#x)", i, c, off, gi, gc)
+			}
+		}
+	}
+	// ext4's 63-bit hash cookies, EOF included, keep the child and all
+	// but their lowest bits, and never become negative.
+	for _, c := range []uint64{1 << 62, 0x611b831155f19d34, 1<<63 - 1} {
+		for i := 0; i < 3; i++ {
+			off := d.encodeOff(i, c)
+			gi, gc := d.decodeOff(off)
+			if off >= 1<<63 || gi != i || gc > c || c-gc >= 8 {
+				t.Fatalf("offset (%d,%#x) -> %#x -> (%d,%#x)", i, c, off, gi, gc)
 			}
 		}
 	}

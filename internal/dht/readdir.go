@@ -9,9 +9,15 @@ import (
 )
 
 // A listing walks the children in order. Its offsets carry the child's
-// index in their low bits and the child's own cookie above them, as
-// GlusterFS's d_off transform does; a cookie too large to shift keeps its
-// high bits only and is flagged by the top bit.
+// index in their low n bits and the child's own cookie above them, as
+// GlusterFS's d_off transform does. Offsets must stay below 2^63: the
+// kernel and telldir(3) treat them as signed. A cookie too large to shift
+// (ext4's hash cookies use 63 bits) loses its lowest n+1 bits instead and
+// is flagged by bit 62; resuming there restarts a hair earlier in the
+// brick's hash order, which repeats an entry only if two names share the
+// 31-bit major hash and all but those bits of the minor one.
+const bigCookie = 1 << 62
+
 func (d *DHT) offBits() uint {
 	if len(d.children) <= 1 {
 		return 0
@@ -24,11 +30,10 @@ func (d *DHT) encodeOff(child int, cookie uint64) uint64 {
 	if n == 0 {
 		return cookie
 	}
-	if cookie>>(63-n) == 0 {
+	if cookie < bigCookie>>n {
 		return cookie<<n | uint64(child)
 	}
-	mask := uint64(1)<<n - 1
-	return 1<<63 | cookie&^mask | uint64(child)
+	return bigCookie | (cookie>>(n+1))<<n | uint64(child)
 }
 
 func (d *DHT) decodeOff(off uint64) (child int, cookie uint64) {
@@ -36,12 +41,11 @@ func (d *DHT) decodeOff(off uint64) (child int, cookie uint64) {
 	if n == 0 {
 		return 0, off
 	}
-	mask := uint64(1)<<n - 1
-	child = int(off & mask)
-	if off>>63 == 0 {
+	child = int(off & (1<<n - 1))
+	if off&bigCookie == 0 {
 		return child, off >> n
 	}
-	return child, off &^ (1<<63 | mask)
+	return child, (off &^ bigCookie) >> n << (n + 1)
 }
 
 // Readdir lists each entry once: files from the child holding their data
