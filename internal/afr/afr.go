@@ -75,6 +75,7 @@ type inode struct {
 	dir      bool
 	readable []bool // data (files) or entry (directories) readability
 	metaOK   []bool
+	tx       txnState // this client's eager write transaction (files)
 }
 
 // Keys of the changelog.

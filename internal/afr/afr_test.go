@@ -296,3 +296,32 @@ func TestEagerLockHoldsAcrossWrites(t *testing.T) {
 	}
 	r.Release(bg, fd)
 }
+
+// Two FDs of one client writing one file share the eager transaction
+// (before, each waited out the other's post-op delay on every write).
+func TestTwoFDsShareTheTransaction(t *testing.T) {
+	r, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": "1"})
+	g, fd1 := createFile(t, r, "shared")
+	fd2 := open(t, r, g)
+	for i := 0; i < 20; i++ {
+		fd := fd1
+		if i%2 == 1 {
+			fd = fd2
+		}
+		if err := write(t, r, fd, string(rune('a'+i)), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Flush(bg, fd1)
+	r.Release(bg, fd1)
+	r.Flush(bg, fd2)
+	r.Release(bg, fd2)
+	for _, d := range dirs {
+		if got := string(brickFile(t, d, "shared")); got != "abcdefghijklmnopqrst" {
+			t.Fatalf("brick %s holds %q", d, got)
+		}
+		if c := pending(t, d, "shared", DirtyKey); c != (counters{}) {
+			t.Fatalf("dirty left on %s: %v", d, c)
+		}
+	}
+}

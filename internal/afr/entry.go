@@ -68,7 +68,7 @@ func (r *AFR) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint3
 	if err != nil {
 		return obj, parent, err
 	}
-	fd.SetCtx(r, &fileFD{opened: good})
+	fd.SetCtx(r, r.newFileFD(fd.GFID, good))
 	return obj, parent, nil
 }
 

@@ -9,16 +9,26 @@ import (
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// fileFD is AFR's state for an open file: where it is open, and the eager
-// transaction that writes through it share.
+// fileFD is AFR's state for an open file: where it is open, and the
+// write transaction of its file.
 type fileFD struct {
 	opened []bool
+	tx     *txnState
+}
 
+// txnState is the eager write transaction this client holds on one file,
+// shared by all its FDs of that file: two FDs writing one file must not
+// pass the lock to and fro, waiting out each other's post-op delay.
+type txnState struct {
 	// rw lets writes run concurrently (read side) while the post-op
 	// waits for them to drain (write side).
 	rw sync.RWMutex
 	mu sync.Mutex
 	eager
+}
+
+func (r *AFR) newFileFD(g fop.GFID, opened []bool) *fileFD {
+	return &fileFD{opened: opened, tx: &r.inode(g).tx}
 }
 
 // eager is a data transaction held open across writes: its lock and dirty
@@ -62,7 +72,7 @@ func (r *AFR) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) 
 	}
 	up := r.upSet()
 	errs := r.each(up, func(i int, c fop.Layer) error { return c.Open(ctx, loc, flags, fd) })
-	st := &fileFD{opened: make([]bool, len(up))}
+	st := r.newFileFD(fd.GFID, make([]bool, len(up)))
 	for i, err := range errs {
 		st.opened[i] = up[i] && err == nil
 	}
@@ -73,20 +83,25 @@ func (r *AFR) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) 
 	return nil
 }
 
-// dataOp runs a data change through fd inside the FD's eager transaction.
+// dataOp runs a data change through fd inside its file's eager
+// transaction.
 func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer) error) (int, error) {
 	st, err := r.fileState(fd)
 	if err != nil {
 		return -1, err
 	}
-	st.rw.RLock()
-	defer st.rw.RUnlock()
-	if err := r.begin(ctx, fd, st); err != nil {
+	tx := st.tx
+	tx.rw.RLock()
+	defer tx.rw.RUnlock()
+	if err := r.begin(ctx, fd.GFID, tx, st.opened); err != nil {
 		return -1, err
 	}
-	st.mu.Lock()
-	set := append([]bool(nil), st.marked...)
-	st.mu.Unlock()
+	tx.mu.Lock()
+	set := make([]bool, len(tx.marked))
+	for i := range set {
+		set[i] = tx.marked[i] && st.opened[i]
+	}
+	tx.mu.Unlock()
 	errs := r.each(set, op)
 	good := make([]bool, len(set))
 	first := -1
@@ -96,14 +111,14 @@ func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer
 			first = i
 		}
 	}
-	st.mu.Lock()
+	tx.mu.Lock()
 	for i := range good {
-		if set[i] && !good[i] {
-			st.good[i] = false
+		if tx.marked[i] && !good[i] {
+			tx.good[i] = false
 		}
 	}
-	r.armPostOp(fd, st)
-	st.mu.Unlock()
+	r.armPostOp(fd.GFID, tx)
+	tx.mu.Unlock()
 	if first < 0 {
 		return -1, pickErr(errs, set)
 	}
@@ -113,23 +128,24 @@ func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer
 	return first, nil
 }
 
-// begin takes the eager lock and dirty mark unless the FD holds them.
-func (r *AFR) begin(ctx context.Context, fd *fop.FD, st *fileFD) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.held {
+// begin takes the eager lock and dirty mark unless this client holds
+// them for the file already; opened is where the writing FD is open.
+func (r *AFR) begin(ctx context.Context, g fop.GFID, tx *txnState, opened []bool) error {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if tx.held {
 		return nil
 	}
 	up := r.upSet()
 	for i := range up {
-		up[i] = up[i] && st.opened[i]
+		up[i] = up[i] && opened[i]
 	}
 	if !r.quorum(up) {
 		return syscall.ENOTCONN
 	}
 	owner := newOwner()
 	ictx := internalCtx(context.WithoutCancel(ctx), owner)
-	target := &fop.Loc{GFID: fd.GFID}
+	target := &fop.Loc{GFID: g}
 	spec := lockSpec{inode: target, domain: r.dataDomain()}
 	locked := r.lock(ictx, spec, up)
 	marked := r.preOp(ictx, dataTxn, []*fop.Loc{target}, locked)
@@ -145,45 +161,44 @@ func (r *AFR) begin(ctx context.Context, fd *fop.FD, st *fileFD) error {
 			r.unlock(ictx, spec, one)
 		}
 	}
-	st.eager = eager{held: true, owner: owner, marked: marked, good: append([]bool(nil), marked...), gen: st.gen + 1}
+	tx.eager = eager{held: true, owner: owner, marked: marked, good: append([]bool(nil), marked...), gen: tx.gen + 1}
 	return nil
 }
 
 // armPostOp schedules the post-op after post-op-delay of quiet. Called
-// with st.mu held.
-func (r *AFR) armPostOp(fd *fop.FD, st *fileFD) {
+// with tx.mu held.
+func (r *AFR) armPostOp(g fop.GFID, tx *txnState) {
 	o := r.o()
+	gen := tx.gen
 	if o.postOpDelay == 0 || !o.eagerLock {
-		gen := st.gen
-		go r.endTxn(fd, st, gen)
+		go r.endTxn(g, tx, gen)
 		return
 	}
-	if st.timer != nil {
-		st.timer.Stop()
+	if tx.timer != nil {
+		tx.timer.Stop()
 	}
-	gen := st.gen
-	st.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(fd, st, gen) })
+	tx.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(g, tx, gen) })
 }
 
 // endTxn runs the held transaction's post-op and unlock once in-flight
 // writes have drained. gen < 0 ends whatever is held.
-func (r *AFR) endTxn(fd *fop.FD, st *fileFD, gen int) {
-	st.rw.Lock()
-	defer st.rw.Unlock()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if !st.held || (gen >= 0 && gen != st.gen) {
+func (r *AFR) endTxn(g fop.GFID, tx *txnState, gen int) {
+	tx.rw.Lock()
+	defer tx.rw.Unlock()
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if !tx.held || (gen >= 0 && gen != tx.gen) {
 		return
 	}
-	if st.timer != nil {
-		st.timer.Stop()
-		st.timer = nil
+	if tx.timer != nil {
+		tx.timer.Stop()
+		tx.timer = nil
 	}
-	ictx := internalCtx(context.Background(), st.owner)
-	target := &fop.Loc{GFID: fd.GFID}
-	r.postOp(ictx, dataTxn, []*fop.Loc{target}, st.marked, st.good)
-	r.unlock(ictx, lockSpec{inode: target, domain: r.dataDomain()}, st.marked)
-	st.held = false
+	ictx := internalCtx(context.Background(), tx.owner)
+	target := &fop.Loc{GFID: g}
+	r.postOp(ictx, dataTxn, []*fop.Loc{target}, tx.marked, tx.good)
+	r.unlock(ictx, lockSpec{inode: target, domain: r.dataDomain()}, tx.marked)
+	tx.held = false
 }
 
 // Write writes to every replica the file is open on.
@@ -248,7 +263,7 @@ func (r *AFR) openedSet(fd *fop.FD) []bool {
 // application closes) and flushes every replica.
 func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 	if st, err := r.fileState(fd); err == nil {
-		r.endTxn(fd, st, -1)
+		r.endTxn(fd.GFID, st.tx, -1)
 	}
 	_, err := onSet(r, r.openedSet(fd), func(c fop.Layer) (none, error) { return errOnly(c.Flush(ctx, fd)) })
 	return err
@@ -257,7 +272,7 @@ func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 // Fsync returns once every replica that is up has the data on disk.
 func (r *AFR) Fsync(ctx context.Context, fd *fop.FD, datasync bool) (fop.Attr, error) {
 	if st, err := r.fileState(fd); err == nil {
-		r.endTxn(fd, st, -1)
+		r.endTxn(fd.GFID, st.tx, -1)
 	}
 	return onSet(r, r.openedSet(fd), func(c fop.Layer) (fop.Attr, error) { return c.Fsync(ctx, fd, datasync) })
 }
@@ -268,7 +283,7 @@ func (r *AFR) Release(ctx context.Context, fd *fop.FD) error {
 	if err != nil {
 		return nil
 	}
-	r.endTxn(fd, st, -1)
+	r.endTxn(fd.GFID, st.tx, -1)
 	r.each(st.opened, func(i int, c fop.Layer) error { return c.Release(ctx, fd) })
 	fd.DelCtx(r)
 	return nil
