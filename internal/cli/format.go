@@ -15,22 +15,6 @@ const (
 	statusLineLen  = 78
 )
 
-// brickCount is the "Number of Bricks:" value.
-func brickCount(v *store.Volume) string {
-	n, d := len(v.Bricks), v.DistCount()
-	switch {
-	case v.DisperseCount > 0:
-		return fmt.Sprintf("%d x (%d + %d) = %d", d, v.DisperseCount-v.RedundancyCount, v.RedundancyCount, n)
-	case v.ArbiterCount > 0:
-		return fmt.Sprintf("%d x (%d + %d) = %d", d, v.ReplicaCount-v.ArbiterCount, v.ArbiterCount, n)
-	case v.StripeCount > 1 && v.ReplicaCount > 1:
-		return fmt.Sprintf("%d x %d x %d = %d", d, v.StripeCount, v.ReplicaCount, n)
-	case v.StripeCount > 1 || v.ReplicaCount > 1:
-		return fmt.Sprintf("%d x %d = %d", d, v.SubvolCount(), n)
-	}
-	return fmt.Sprint(n)
-}
-
 // isArbiter reports whether brick i is its replica set's arbiter (the last).
 func isArbiter(v *store.Volume, i int) bool {
 	return v.ArbiterCount > 0 && (i+1)%v.ReplicaCount == 0
@@ -43,7 +27,7 @@ func printInfo(w io.Writer, v *store.Volume) {
 	fmt.Fprintf(w, "Volume ID: %s\n", v.ID)
 	fmt.Fprintf(w, "Status: %s\n", v.Status)
 	fmt.Fprintf(w, "Snapshot Count: 0\n")
-	fmt.Fprintf(w, "Number of Bricks: %s\n", brickCount(v))
+	fmt.Fprintf(w, "Number of Bricks: %s\n", v.BrickCountString())
 	fmt.Fprintf(w, "Transport-type: %s\n", v.Transport)
 	fmt.Fprintln(w, "Bricks:")
 	for i, b := range v.Bricks {

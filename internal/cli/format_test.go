@@ -58,7 +58,7 @@ func TestBrickCount(t *testing.T) {
 		{store.Volume{ReplicaCount: 1, StripeCount: 3, Bricks: bricks[:3]}, "1 x 3 = 3"},
 		{store.Volume{ReplicaCount: 1, StripeCount: 1, DisperseCount: 3, RedundancyCount: 1, Bricks: bricks}, "2 x (2 + 1) = 6"},
 	} {
-		if got := brickCount(&c.v); got != c.want {
+		if got := c.v.BrickCountString(); got != c.want {
 			t.Errorf("%+v: %s, want %s", c.v, got, c.want)
 		}
 	}

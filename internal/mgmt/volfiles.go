@@ -3,7 +3,6 @@ package mgmt
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -15,40 +14,9 @@ import (
 // longPollMax bounds a /v1/volfile?wait= request, as the contract says.
 const longPollMax = 60 * time.Second
 
-func toVolgen(v *store.Volume) *volgen.Volume {
-	gv := &volgen.Volume{
-		Name:            v.Name,
-		ID:              v.ID,
-		ReplicaCount:    v.ReplicaCount,
-		ArbiterCount:    v.ArbiterCount,
-		StripeCount:     v.StripeCount,
-		DisperseCount:   v.DisperseCount,
-		RedundancyCount: v.RedundancyCount,
-		Transport:       v.Transport,
-		Options:         map[string]string{},
-	}
-	// volgen reads 0 as "not replicated/striped"; the store keeps 1.
-	if gv.ReplicaCount == 1 {
-		gv.ReplicaCount = 0
-	}
-	if gv.StripeCount == 1 {
-		gv.StripeCount = 0
-	}
-	for i, b := range v.Bricks {
-		gv.Bricks = append(gv.Bricks, volgen.Brick{Host: b.Host, Path: b.Path})
-		if slices.Contains(v.Decommissioned, b.Name()) {
-			gv.Decommissioned = append(gv.Decommissioned, i)
-		}
-	}
-	for _, o := range v.Options {
-		gv.Options[o.Key] = o.Value
-	}
-	return gv
-}
-
 // clientVolfile generates the volfile mounts build their graph from.
 func (g *Glusterd) clientVolfile(v *store.Volume) (string, error) {
-	f, _, err := volgen.ClientVolfile(toVolgen(v), volgen.Env{Types: g.types})
+	f, _, err := volgen.ClientVolfile(v.Volgen(), volgen.Env{Types: g.types})
 	if err != nil {
 		return "", err
 	}
@@ -59,7 +27,7 @@ func (g *Glusterd) clientVolfile(v *store.Volume) (string, error) {
 func (g *Glusterd) brickVolfile(v *store.Volume, b store.Brick) (string, error) {
 	for i, x := range v.Bricks {
 		if x == b {
-			f, _, err := volgen.BrickVolfile(toVolgen(v), i, volgen.Env{Types: g.types})
+			f, _, err := volgen.BrickVolfile(v.Volgen(), i, volgen.Env{Types: g.types})
 			if err != nil {
 				return "", err
 			}

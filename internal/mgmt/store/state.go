@@ -13,6 +13,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/gluster-go/gluster-go/internal/volgen"
 )
 
 // Volume status values, as GlusterFS prints them.
@@ -84,24 +86,41 @@ func (v *Volume) DistCount() int {
 }
 
 // TypeName is the volume type as GlusterFS prints it in volume info.
-func (v *Volume) TypeName() string {
-	var base string
-	switch {
-	case v.DisperseCount > 0:
-		base = "Disperse"
-	case v.StripeCount > 1 && v.ReplicaCount > 1:
-		base = "Striped-Replicate"
-	case v.StripeCount > 1:
-		base = "Stripe"
-	case v.ReplicaCount > 1:
-		base = "Replicate"
-	default:
-		return "Distribute"
+func (v *Volume) TypeName() string { return v.Volgen().TypeName() }
+
+// BrickCountString is the "Number of Bricks:" value of volume info.
+func (v *Volume) BrickCountString() string { return v.Volgen().BrickCountString() }
+
+// Volgen is the volume as volfile generation sees it.
+func (v *Volume) Volgen() *volgen.Volume {
+	gv := &volgen.Volume{
+		Name:            v.Name,
+		ID:              v.ID,
+		ReplicaCount:    v.ReplicaCount,
+		ArbiterCount:    v.ArbiterCount,
+		StripeCount:     v.StripeCount,
+		DisperseCount:   v.DisperseCount,
+		RedundancyCount: v.RedundancyCount,
+		Transport:       v.Transport,
+		Options:         map[string]string{},
 	}
-	if v.DistCount() > 1 {
-		return "Distributed-" + base
+	// volgen reads 0 as "not replicated/striped"; the store keeps 1.
+	if gv.ReplicaCount == 1 {
+		gv.ReplicaCount = 0
 	}
-	return base
+	if gv.StripeCount == 1 {
+		gv.StripeCount = 0
+	}
+	for i, b := range v.Bricks {
+		gv.Bricks = append(gv.Bricks, volgen.Brick{Host: b.Host, Path: b.Path})
+		if slices.Contains(v.Decommissioned, b.Name()) {
+			gv.Decommissioned = append(gv.Decommissioned, i)
+		}
+	}
+	for _, o := range v.Options {
+		gv.Options[o.Key] = o.Value
+	}
+	return gv
 }
 
 // Option returns the value of a reconfigured option.
