@@ -99,7 +99,9 @@ func (s *suite) replicated(ctx context.Context, sys system, raw string) (map[str
 
 // heal kills the glusterfsd of brick, writes the small-file set again
 // (bigger files), restarts the brick with `volume start force` and times
-// until `volume heal info` lists nothing on any brick.
+// until `volume heal statistics heal-count` counts nothing on any brick
+// (GlusterFS's heal info runs glfsheal, which cannot reach a glusterd on
+// a private socket; heal-count asks glusterd).
 func (s *suite) heal(ctx context.Context, m *managed, mnt, brick string) (mibs, files float64, err error) {
 	pids := findProcs("glusterfsd", brick)
 	if len(pids) == 0 {
@@ -129,8 +131,8 @@ func (s *suite) heal(ctx context.Context, m *managed, mnt, brick string) (mibs, 
 	// command only makes sure a crawl starts then.
 	m.gluster(ctx, "volume", "heal", repVol)
 	var last string
-	if !waitFor(30*time.Minute, func() bool {
-		last, _ = m.gluster(ctx, "volume", "heal", repVol, "info")
+	if !waitFor(20*time.Minute, func() bool {
+		last, _ = m.gluster(ctx, "volume", "heal", repVol, "statistics", "heal-count")
 		return healed(last)
 	}) {
 		return 0, 0, fmt.Errorf("heal did not finish: %s", tail(last, 300))
@@ -141,7 +143,7 @@ func (s *suite) heal(ctx context.Context, m *managed, mnt, brick string) (mibs, 
 
 var entriesRe = regexp.MustCompile(`(?m)^Number of entries: (\S+)$`)
 
-// healed reports whether heal info shows both bricks with no entries.
+// healed reports whether heal-count shows both bricks with no entries.
 func healed(info string) bool {
 	ms := entriesRe.FindAllStringSubmatch(info, -1)
 	if len(ms) != 2 {
