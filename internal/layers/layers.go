@@ -11,6 +11,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
+	"github.com/gluster-go/gluster-go/internal/perf/mdcache"
 	"github.com/gluster-go/gluster-go/internal/perf/quickread"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
@@ -31,5 +32,6 @@ func Registry() graph.Registry {
 		index.Type:       index.New,
 		arbiter.Type:     arbiter.New,
 		quickread.Type:   quickread.New,
+		mdcache.Type:     mdcache.New,
 	}
 }
