@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fuse"
 	"github.com/gluster-go/gluster-go/internal/layers"
+	"github.com/gluster-go/gluster-go/internal/logfile"
 	"github.com/gluster-go/gluster-go/internal/mountd"
 	"github.com/gluster-go/gluster-go/internal/volfetch"
 )
@@ -154,38 +154,10 @@ func isOff(name, v string) (bool, error) {
 	return false, fmt.Errorf("%s %q: want yes or no", name, v)
 }
 
-// openLog opens the log file (creating its directory) with GlusterFS's
-// level names.
+// openLog opens the client's log, by default named after the mount point.
 func openLog(file, level, mountPoint string) (*slog.Logger, func(), error) {
-	var lv slog.Level
-	switch strings.ToUpper(level) {
-	case "DEBUG", "TRACE":
-		lv = slog.LevelDebug
-	case "INFO":
-		lv = slog.LevelInfo
-	case "WARNING", "WARN":
-		lv = slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		lv = slog.LevelError
-	case "NONE":
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	default:
-		return nil, nil, fmt.Errorf("log level %q: want DEBUG, INFO, WARNING, ERROR or NONE", level)
+	if file == "" {
+		file = mountd.LogFileFor(mountd.DefaultLogDir, mountPoint)
 	}
-	var w io.Writer = os.Stderr
-	closeFn := func() {}
-	if file != "-" {
-		if file == "" {
-			file = mountd.LogFileFor(mountd.DefaultLogDir, mountPoint)
-		}
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		w, closeFn = f, func() { f.Close() }
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})), closeFn, nil
+	return logfile.Open(file, level, false)
 }

@@ -7,18 +7,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gluster-go/gluster-go/internal/brickd"
 	"github.com/gluster-go/gluster-go/internal/layers"
+	"github.com/gluster-go/gluster-go/internal/logfile"
 )
 
 func main() {
@@ -71,38 +69,14 @@ func newCommand() *cobra.Command {
 	return cmd
 }
 
-// openLog opens the brick's log file, creating its directory.
+// openLog opens the brick's log, by default named after the brick.
 func openLog(file, level, brick string) (*slog.Logger, func(), error) {
-	var lv slog.Level
-	switch strings.ToUpper(level) {
-	case "DEBUG", "TRACE":
-		lv = slog.LevelDebug
-	case "INFO":
-		lv = slog.LevelInfo
-	case "WARNING", "WARN":
-		lv = slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		lv = slog.LevelError
-	case "NONE":
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	default:
-		return nil, nil, fmt.Errorf("log level %q: want DEBUG, INFO, WARNING, ERROR or NONE", level)
-	}
 	if file == "" {
 		file = brickd.LogFileFor(brick)
 	}
-	var w io.Writer = os.Stderr
-	closeFn := func() {}
-	if file != "-" {
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, nil, fmt.Errorf("log dir: %w", err)
-		}
-		lf, err := os.OpenFile(file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
-		}
-		w = lf
-		closeFn = func() { lf.Close() }
+	log, closeFn, err := logfile.Open(file, level, false)
+	if err != nil {
+		return nil, nil, err
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv})).With("proc", "glusterfsd"), closeFn, nil
+	return log.With("proc", "glusterfsd"), closeFn, nil
 }

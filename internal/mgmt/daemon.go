@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gluster-go/gluster-go/internal/logfile"
 	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 )
 
@@ -145,19 +145,11 @@ func serve(cfg Config, opts daemonOpts, ready func()) error {
 	if logPath == "" {
 		logPath = filepath.Join(cfg.LogDir, "glusterd.log")
 	}
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return fmt.Errorf("mkdir %s: %w", filepath.Dir(logPath), err)
-	}
-	logOut, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	log, closeLog, err := logfile.Open(logPath, opts.logLevel, true)
 	if err != nil {
-		return fmt.Errorf("open log %s: %w", logPath, err)
+		return err
 	}
-	defer logOut.Close()
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.TrimSuffix(strings.ToUpper(opts.logLevel), "ING"))); err != nil {
-		return fmt.Errorf("log level %q: %w", opts.logLevel, err)
-	}
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: lvl}))
+	defer closeLog()
 	g, err := New(cfg, log)
 	if err != nil {
 		log.Error("glusterd failed to start", "err", err)
