@@ -260,12 +260,18 @@ func (r *AFR) openedSet(fd *fop.FD) []bool {
 }
 
 // Flush ends the FD's transaction (so the changelog is settled when the
-// application closes) and flushes every replica.
+// application closes) and flushes every replica, both at once: the
+// writes are done, and the post-op does not depend on the flush.
 func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
-	if st, err := r.fileState(fd); err == nil {
-		r.endTxn(fd.GFID, st.tx, -1)
-	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		if st, err := r.fileState(fd); err == nil {
+			r.endTxn(fd.GFID, st.tx, -1)
+		}
+	}()
 	_, err := onSet(r, r.openedSet(fd), func(c fop.Layer) (none, error) { return errOnly(c.Flush(ctx, fd)) })
+	<-ended
 	return err
 }
 
