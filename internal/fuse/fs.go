@@ -298,7 +298,11 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		CongestionThreshold: o.CongestionThreshold,
 		EnableLocks:         true,
 		DisableReadDirPlus:  o.NoReaddirPlus,
-		Debug:               o.Debug,
+		// Replies carry data from memory (the layers' buffers), never
+		// from a file descriptor: splicing would only add a pipe write
+		// and a splice call to each read.
+		DisableSplice: true,
+		Debug:         o.Debug,
 		// go-fuse's own messages (a layer's panic, a kernel protocol
 		// error) go to our log.
 		Logger: slog.NewLogLogger(fs.log.Handler(), slog.LevelWarn),

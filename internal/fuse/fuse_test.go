@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -431,4 +432,42 @@ func TestFlushOnlyWhenNeeded(t *testing.T) {
 		t.Errorf("close of a locked file: %d flushes, want 2", n)
 	}
 	f1.Close()
+}
+
+// capCounter counts the security.capability lookups that reach the graph.
+type capCounter struct {
+	*memFS
+	caps atomic.Int64
+}
+
+func (c *capCounter) Getxattr(ctx context.Context, loc *fop.Loc, name string) (fop.Dict, error) {
+	if name == capabilityXattr {
+		c.caps.Add(1)
+	}
+	return c.memFS.Getxattr(ctx, loc, name)
+}
+
+// The kernel asks for security.capability before the first write to a
+// file; for a file this client just created the answer is known.
+func TestNewFileCapabilityAnsweredLocally(t *testing.T) {
+	c := &capCounter{memFS: newMemFS()}
+	dir := mount(t, c)
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.caps.Load(); n != 0 {
+		t.Errorf("%d security.capability lookups reached the graph for a new file", n)
+	}
+	// Once set through this mount, it is asked for again: a
+	// VFS_CAP_REVISION_2 record granting nothing.
+	capv2 := make([]byte, 20)
+	capv2[3] = 2
+	if err := unix.Setxattr(p, capabilityXattr, capv2, 0); err != nil {
+		t.Fatalf("setxattr %s: %v", capabilityXattr, err)
+	}
+	buf := make([]byte, 64)
+	if n, err := unix.Getxattr(p, capabilityXattr, buf); err != nil || n != len(capv2) {
+		t.Fatalf("getxattr after setxattr: %d, %v", n, err)
+	}
 }
