@@ -269,13 +269,14 @@ func firstErr(errs []error) error {
 // isLinkto reports whether attr and xattrs describe a linkto file: mode
 // exactly sticky, with the linkto xattr, as GlusterFS's check_is_linkfile.
 // A migration's destination is one too while its data is copied, so its
-// size does not matter.
+// size does not matter; an empty sticky file without the xattr is a linkto
+// caught between its creation and its xattrs, never data.
 func isLinkto(a *fop.Attr, x fop.Dict) bool {
 	if a.Type() != syscall.S_IFREG || a.Mode&07777 != syscall.S_ISVTX {
 		return false
 	}
 	_, ok := x[LinktoKey]
-	return ok
+	return ok || a.Size == 0
 }
 
 func linktoTarget(x fop.Dict) string {

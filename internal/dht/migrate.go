@@ -329,6 +329,18 @@ func (m *migration) prepareDst(ctx context.Context) error {
 	if lerr != nil {
 		return fmt.Errorf("migrate %s: lookup on %s: %w", m.loc.Path, d.names[m.dst], lerr)
 	}
+	if a.GFID != m.gfid && isLinkto(&a, ax) && a.Size == 0 {
+		// A linkto of another file by this name (a stale one, or one a
+		// lookup stamped with a GFID of its own while it was being
+		// created): replace it.
+		if _, err := d.children[m.dst].Unlink(ctx, m.loc); err != nil && fop.Errno(err) != syscall.ENOENT {
+			return fmt.Errorf("migrate %s: replace stale linkto on %s: %w", m.loc.Path, d.names[m.dst], err)
+		}
+		if _, _, err := d.children[m.dst].Mknod(ctx, &loc, linktoMode, 0, 0, x); err != nil {
+			return fmt.Errorf("migrate %s: create on %s: %w", m.loc.Path, d.names[m.dst], err)
+		}
+		return nil
+	}
 	if a.GFID != m.gfid || !isLinkto(&a, ax) || d.childIndex(linktoTarget(ax)) != m.src {
 		// Another file by that name: leave both for an administrator.
 		return fmt.Errorf("migrate %s: %s holds another file by that name: %w", m.loc.Path, d.names[m.dst], ErrSkip)
