@@ -181,6 +181,8 @@ func (d *DHT) Readlink(ctx context.Context, loc *fop.Loc) (string, error) {
 }
 
 // Open opens a file on the child holding it; a directory on every child.
+// O_TRUNC becomes a truncate after the open, so that a file being
+// migrated is truncated on both children (see migrate.go).
 func (d *DHT) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) error {
 	t, err := d.locTarget(ctx, loc)
 	if err != nil {
@@ -189,7 +191,8 @@ func (d *DHT) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) 
 	if t.dir {
 		return d.Opendir(ctx, loc, fd)
 	}
-	if err := d.children[t.child].Open(ctx, loc, flags, fd); err != nil {
+	cflags := flags &^ syscall.O_TRUNC
+	if err := d.children[t.child].Open(ctx, loc, cflags, fd); err != nil {
 		if e := fop.Errno(err); e != syscall.ENOENT && e != syscall.ESTALE {
 			return err
 		}
@@ -198,11 +201,17 @@ func (d *DHT) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) 
 		if t, err = d.locTarget(ctx, loc); err != nil {
 			return err
 		}
-		if err := d.children[t.child].Open(ctx, loc, flags, fd); err != nil {
+		if err := d.children[t.child].Open(ctx, loc, cflags, fd); err != nil {
 			return err
 		}
 	}
 	fd.SetCtx(d, newFileFD(t.child))
+	if flags&syscall.O_TRUNC != 0 && flags&syscall.O_ACCMODE != syscall.O_RDONLY {
+		if _, err := d.Ftruncate(ctx, fd, 0); err != nil {
+			d.Release(context.WithoutCancel(ctx), fd)
+			return err
+		}
+	}
 	return nil
 }
 

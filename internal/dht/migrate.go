@@ -586,8 +586,10 @@ func (d *DHT) replay(ctx context.Context, fd *fop.FD, post fop.Attr, off, n int6
 	}
 	if post.Mode&07777 == phase2Mode {
 		f.moveTo(dst)
+		return hideMarkers(a), err
 	}
-	return hideMarkers(a), err
+	// In phase 1 src is the file; dst may not have its full size yet.
+	return hideMarkers(post), err
 }
 
 // keepMarkers adapts a chmod of a regular file on child c: while the file
