@@ -143,20 +143,28 @@ func (c *MDC) Rmdir(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
 }
 
 func (c *MDC) remove(loc *fop.Loc, fn func() (fop.Attr, error)) (fop.Attr, error) {
+	t := c.change(loc.Parent)
+	a, err := fn()
+	// Dropped once done: a stat that ran meanwhile may have seen the
+	// link count before the removal.
 	if loc.GFID.IsZero() {
-		c.dropAll()
-		defer c.dropAll()
+		c.dropAll(&t)
 	} else {
-		defer c.changed(c.change(loc.GFID), nil, nil)
+		c.changed(c.change(loc.GFID), nil, nil)
 	}
-	return c.attr(loc.Parent, fn)
+	c.changed(t, &a, err)
+	return a, err
 }
 
-// Rename drops everything: a replaced target's object is unknown here.
+// Rename drops everything (the object's ctime moves, a replaced target is
+// unknown here) but the directories' attributes it returns.
 func (c *MDC) Rename(ctx context.Context, old, new *fop.Loc, flags uint32) (fop.Attr, fop.Attr, fop.Attr, error) {
-	c.dropAll()
-	defer c.dropAll()
-	return c.Next.Rename(ctx, old, new, flags)
+	to, tn := c.change(old.Parent), c.change(new.Parent)
+	obj, op, np, err := c.Next.Rename(ctx, old, new, flags)
+	c.dropAll(&to, &tn)
+	c.changed(to, &op, err)
+	c.changed(tn, &np, err)
+	return obj, op, np, err
 }
 
 // Setxattr implements fop.Layer (ctime moves).

@@ -51,6 +51,7 @@ type MDC struct {
 // record is one object's state: its attributes if valid, and how many
 // changes to it are in flight.
 type record struct {
+	key   fop.GFID
 	attr  fop.Attr
 	at    time.Time
 	gen   uint64 // valid only while equal to MDC.gen
@@ -109,7 +110,7 @@ func (c *MDC) recordLocked(g fop.GFID) *record {
 				}
 			}
 		}
-		r = &record{}
+		r = &record{key: g}
 		c.m[g] = r
 	}
 	return r
@@ -145,7 +146,9 @@ func (c *MDC) seen(t token, a *fop.Attr, err error) {
 }
 
 func (c *MDC) keepLocked(r *record, a *fop.Attr) {
-	if a.GFID.IsZero() || c.timeout.Load() == 0 {
+	// A reply about another object than the record's (a caller that
+	// left a GFID unset) is not kept.
+	if a.GFID != r.key || c.timeout.Load() == 0 {
 		return
 	}
 	r.attr, r.at, r.gen, r.valid = *a, c.now(), c.gen, true
@@ -179,15 +182,23 @@ func (c *MDC) changed(t token, a *fop.Attr, err error) {
 	r.valid = false
 }
 
-// dropAll forgets every object's attributes.
-func (c *MDC) dropAll() {
+// dropAll forgets every object's attributes, except that the changes of
+// keep, in flight, may still keep theirs: they are about objects the
+// caller knows, the drop about those it does not.
+func (c *MDC) dropAll(keep ...*token) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.gen++
-	c.mu.Unlock()
+	for _, t := range keep {
+		t.gen = c.gen
+	}
 }
 
 // Stat answers from the kept attributes.
 func (c *MDC) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
+	if loc.GFID.IsZero() {
+		return c.Next.Stat(ctx, loc)
+	}
 	if a, ok := c.cached(loc.GFID); ok {
 		return a, nil
 	}

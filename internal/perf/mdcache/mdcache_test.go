@@ -132,6 +132,12 @@ func TestUnlinkByNameDropsEverything(t *testing.T) {
 	if a := f.stat(t, g); a.Nlink != 1 {
 		t.Fatalf("nlink after unlink: %d", a.Nlink)
 	}
+	// The directory's attributes came back with the unlink.
+	f.below.stats.Store(0)
+	f.stat(t, fop.RootGFID)
+	if f.below.stats.Load() != 0 {
+		t.Error("stat of the directory after an unlink went below")
+	}
 	f.mdc.Release(ctx, fd)
 }
 
