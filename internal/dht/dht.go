@@ -82,7 +82,6 @@ func New(a *graph.Args) (fop.Layer, error) {
 		emit:           a.Emit,
 		log:            a.Logger,
 		lookupUnhashed: "on",
-		lookupOptimize: true,
 		minFreeDisk:    10,
 		weighted:       true,
 		up:             make([]bool, len(a.Children)),

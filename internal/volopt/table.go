@@ -102,7 +102,7 @@ func table() []Option {
 		{Key: "cluster.lookup-unhashed", Kind: Enum, Default: "on", Values: []string{"on", "off", "auto"},
 			Targets:     ts(cl(layerDHT, "lookup-unhashed")),
 			Description: "Look a name up on every subvolume when it is not on its hashed subvolume (on), never (off), or only while the layout is not committed (auto)."},
-		{Key: "cluster.lookup-optimize", Kind: Bool, Default: "on",
+		{Key: "cluster.lookup-optimize", Kind: Bool, Default: "off",
 			Targets:     ts(cl(layerDHT, "lookup-optimize")),
 			Description: "Trust a directory's committed layout: a name missing from its hashed subvolume does not exist."},
 		{Key: "cluster.min-free-disk", Kind: SizeOrPercent, Default: "10%",
