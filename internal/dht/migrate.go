@@ -364,11 +364,19 @@ func lockRange(ctx context.Context, c fop.Layer, fd *fop.FD, owner uint64, off, 
 func (m *migration) copy(ctx context.Context) (int64, error) {
 	d := m.d
 	sc, dc := d.children[m.src], d.children[m.dst]
-	st, err := sc.Fstat(ctx, m.sfd)
-	if err != nil {
-		return 0, fmt.Errorf("migrate %s: stat: %w", m.loc.Path, err)
+	// Size dst under the whole-file lock, so that no replayed write or
+	// truncate falls between reading src's size and applying it.
+	if err := lockRange(ctx, sc, m.sfd, m.owner, 0, 0, false); err != nil {
+		return 0, fmt.Errorf("migrate %s: lock: %w", m.loc.Path, err)
 	}
-	if _, err := dc.Ftruncate(ctx, m.dfd, st.Size); err != nil {
+	st, err := sc.Fstat(ctx, m.sfd)
+	if err == nil {
+		_, err = dc.Ftruncate(ctx, m.dfd, st.Size)
+	}
+	if uerr := lockRange(context.WithoutCancel(ctx), sc, m.sfd, m.owner, 0, 0, true); err == nil {
+		err = uerr
+	}
+	if err != nil {
 		return 0, fmt.Errorf("migrate %s: size dst: %w", m.loc.Path, err)
 	}
 	buf := make([]byte, copyChunk)

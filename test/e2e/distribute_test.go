@@ -143,7 +143,11 @@ func (w *distWorkload) write(r *rand.Rand, name string) {
 	w.mu.Lock()
 	f, ok := w.sums[name]
 	if !ok {
+		// Locked before it is published, so the reader never reads a
+		// file that is still being created.
 		f = &distFile{}
+		f.mu.Lock()
+		defer f.mu.Unlock()
 		w.sums[name] = f
 	}
 	w.mu.Unlock()
@@ -151,8 +155,10 @@ func (w *distWorkload) write(r *rand.Rand, name string) {
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	if ok {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+	}
 	if err := os.WriteFile(filepath.Join(w.root, name), data, 0o644); err != nil {
 		w.fail("write %s: %v", name, err)
 		return
