@@ -36,9 +36,10 @@ import (
 // Type is the volfile type of this layer.
 const Type = "performance/quick-read"
 
-// Defaults, GlusterFS's.
+// Defaults: performance.cache-size's (volopt), GlusterFS's file size
+// limit and timeout.
 const (
-	DefaultCacheSize   = 128 << 20
+	DefaultCacheSize   = 32 << 20
 	DefaultMaxFileSize = 64 << 10
 	DefaultTimeout     = time.Second
 )
