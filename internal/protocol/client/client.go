@@ -64,6 +64,11 @@ type Client struct {
 	http   *http.Client
 	msgs   sync.Pool // *msg
 
+	// locked holds the GFIDs of files this client sent POSIX lock
+	// requests for (see Flush). It only grows, by one entry per file
+	// ever locked.
+	locked sync.Map // fop.GFID -> struct{}
+
 	mu      sync.Mutex
 	conn    *rpc.ClientConn
 	gen     uint64        // counts connections; fds remember theirs

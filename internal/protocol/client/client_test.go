@@ -153,7 +153,11 @@ var ops = []op{
 		n, err := l.Read(ctx, fd, buf, 1)
 		return []any{n, buf[:n]}, err
 	}},
-	{"flush", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) { return r0(l.Flush(ctx, fd)) }},
+	{"flush", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
+		// Flush reaches the brick for files this client locked.
+		l.Lk(ctx, fd, fop.SetLk, &lock)
+		return r0(l.Flush(ctx, fd))
+	}},
 	{"fsync", func(ctx context.Context, l fop.Layer, fd, dfd *fop.FD) ([]any, error) {
 		return r1(l.Fsync(ctx, fd, true))
 	}},
@@ -590,5 +594,28 @@ func TestStatedump(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("state dump lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// Flush goes to the brick only for files this client locked: there it
+// releases the closing owner's locks and does nothing else.
+func TestFlushOnlyAfterLocks(t *testing.T) {
+	remote := &rec{}
+	ln := listen(t, "127.0.0.1:0")
+	startBrick(t, remote, nil, ln)
+	c, _ := newClient(t, ln.Addr().String(), nil)
+	ctx := fop.WithCaller(context.Background(), &caller)
+	fd := fop.NewFD(gfidF, syscall.O_RDWR)
+	if err := c.Open(ctx, &locF, fd.Flags, fd); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(ctx, fd); err != nil || strings.HasPrefix(remote.lastCall(), "flush") {
+		t.Fatalf("flush of a file never locked: %v, brick saw %q", err, remote.lastCall())
+	}
+	if _, err := c.Lk(ctx, fd, fop.SetLk, &lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(ctx, fd); err != nil || !strings.HasPrefix(remote.lastCall(), "flush") {
+		t.Fatalf("flush of a locked file: %v, brick saw %q", err, remote.lastCall())
 	}
 }

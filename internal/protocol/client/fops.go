@@ -269,8 +269,14 @@ func (c *Client) Write(ctx context.Context, fd *fop.FD, data []byte, off int64) 
 	}
 }
 
-// Flush implements fop.Layer.
+// Flush implements fop.Layer. On the brick it only releases the POSIX
+// locks of the closing lock owner (writes are not held back there): for a
+// file this client never locked it is answered here, saving the round
+// trip every close after a write would cost.
 func (c *Client) Flush(ctx context.Context, fd *fop.FD) error {
+	if _, ok := c.locked.Load(fd.GFID); !ok {
+		return nil
+	}
 	m := c.get()
 	defer c.put(m)
 	_, err := c.fdCall(ctx, rpc.ProcFlush, m, fd, nil, nil)
@@ -404,6 +410,11 @@ func (c *Client) Fxattrop(ctx context.Context, fd *fop.FD, op fop.XattropOp, xat
 
 // Lk implements fop.Layer.
 func (c *Client) Lk(ctx context.Context, fd *fop.FD, cmd int, lock *fop.Flock) (fop.Flock, error) {
+	if cmd != fop.GetLk {
+		// Before sending: the lock may be granted even if the reply
+		// is lost.
+		c.locked.LoadOrStore(fd.GFID, struct{}{})
+	}
 	m := c.get()
 	defer c.put(m)
 	m.req.Cmd, m.req.Lock = int64(cmd), *lock
