@@ -3,8 +3,6 @@ package afr
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -12,38 +10,26 @@ import (
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/arbiter"
+	"github.com/gluster-go/gluster-go/internal/bricktest"
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/locks"
-	"github.com/gluster-go/gluster-go/internal/posix"
 )
 
 // newSet builds a replica set of n bricks (locks over posix in temp dirs).
 func newSet(t *testing.T, n int, opts map[string]string) (*AFR, []string) {
 	t.Helper()
-	var children []fop.Layer
-	var names, dirs []string
-	for i := 0; i < n; i++ {
-		dir := t.TempDir()
-		p, err := posix.OpenBrick(dir, nil, 64, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var store fop.Layer = p
+	children, names, dirs := bricktest.Bricks(t, n, "test", func(i int, dir string, p fop.Layer) (fop.Layer, error) {
+		store := p
 		if opts["arbiter-count"] == "1" && i == n-1 {
+			var err error
 			if store, err = arbiter.New(&graph.Args{Children: []fop.Layer{p}}); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
-		ix, err := index.New(&graph.Args{Children: []fop.Layer{locks.NewLayer(store)}, Options: map[string]string{"index-base": index.Base(dir)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		children = append(children, ix)
-		names = append(names, fmt.Sprintf("test-client-%d", i))
-		dirs = append(dirs, dir)
-	}
+		return index.New(&graph.Args{Children: []fop.Layer{locks.NewLayer(store)}, Options: map[string]string{"index-base": index.Base(dir)}})
+	})
 	if opts == nil {
 		opts = map[string]string{}
 	}

@@ -3,7 +3,6 @@ package dht
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,29 +11,12 @@ import (
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
-	"github.com/gluster-go/gluster-go/internal/posix"
 )
 
-// newVolume builds dht over n posix bricks in temp dirs.
+// newVolume builds dht over n in-process bricks.
 func newVolume(t *testing.T, n int) (*DHT, []string) {
 	t.Helper()
-	var children []fop.Layer
-	var names, dirs []string
-	for i := 0; i < n; i++ {
-		dir := t.TempDir()
-		p, err := posix.OpenBrick(dir, nil, 64, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		children = append(children, p)
-		names = append(names, fmt.Sprintf("test-client-%d", i))
-		dirs = append(dirs, dir)
-	}
-	l, err := New(&graph.Args{Name: "test-dht", Children: children, ChildNames: names, Options: map[string]string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.(*DHT), dirs
+	return newLockedVolume(t, n, map[string]string{})
 }
 
 func mkdir(t *testing.T, d *DHT, parent fop.GFID, name, path string) fop.Attr {

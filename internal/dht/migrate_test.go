@@ -4,34 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"syscall"
 	"testing"
 
+	"github.com/gluster-go/gluster-go/internal/bricktest"
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
-	"github.com/gluster-go/gluster-go/internal/locks"
-	"github.com/gluster-go/gluster-go/internal/posix"
 )
 
 // newLockedVolume builds dht over n bricks of locks over posix, as bricks
 // really are (migration needs inodelk).
 func newLockedVolume(t *testing.T, n int, opts map[string]string) (*DHT, []string) {
 	t.Helper()
-	var children []fop.Layer
-	var names, dirs []string
-	for i := 0; i < n; i++ {
-		dir := t.TempDir()
-		p, err := posix.OpenBrick(dir, nil, 64, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		children = append(children, locks.NewLayer(p))
-		names = append(names, fmt.Sprintf("test-client-%d", i))
-		dirs = append(dirs, dir)
-	}
+	children, names, dirs := bricktest.Bricks(t, n, "test", nil)
 	l, err := New(&graph.Args{Name: "test-dht", Children: children, ChildNames: names, Options: opts})
 	if err != nil {
 		t.Fatal(err)

@@ -3,33 +3,20 @@ package rebalance
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
+	"github.com/gluster-go/gluster-go/internal/bricktest"
 	"github.com/gluster-go/gluster-go/internal/dht"
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
-	"github.com/gluster-go/gluster-go/internal/locks"
-	"github.com/gluster-go/gluster-go/internal/posix"
 )
 
 func newVolume(t *testing.T, n int, opts map[string]string) (*dht.DHT, []string) {
 	t.Helper()
-	var children []fop.Layer
-	var names, dirs []string
-	for i := 0; i < n; i++ {
-		dir := t.TempDir()
-		p, err := posix.OpenBrick(dir, nil, 64, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		children = append(children, locks.NewLayer(p))
-		names = append(names, fmt.Sprintf("v-client-%d", i))
-		dirs = append(dirs, dir)
-	}
+	children, names, dirs := bricktest.Bricks(t, n, "v", nil)
 	l, err := dht.New(&graph.Args{Name: "v-dht", Children: children, ChildNames: names, Options: opts})
 	if err != nil {
 		t.Fatal(err)
