@@ -93,13 +93,19 @@ func (s *sender) sendNow(f outFrame) {
 	s.release(f)
 	s.mu.Lock()
 	s.writing = false
+	// Wake run only when it has something to do: a wake-up per frame
+	// costs a futex round trip on the hot path of every call.
+	wake := len(s.queue) > 0 || s.closed
 	s.mu.Unlock()
 	if err != nil {
 		s.fail(err)
+		wake = true
 	}
 	// run waits for this while we write, even once closed: it must
 	// still write what queued meanwhile, or return.
-	s.kick()
+	if wake {
+		s.kick()
+	}
 }
 
 func (s *sender) release(f outFrame) {
@@ -118,6 +124,8 @@ func (s *sender) close() {
 		close(s.stop)
 	}
 	s.mu.Unlock()
+	// run may be waiting for a direct send that will not kick it.
+	s.kick()
 }
 
 func (s *sender) run() {
@@ -126,7 +134,8 @@ func (s *sender) run() {
 	for {
 		s.mu.Lock()
 		if s.writing {
-			// A direct send is writing; it kicks us when done.
+			// A direct send is writing; it kicks us when done if
+			// anything queued meanwhile or the sender closed.
 			s.mu.Unlock()
 			<-s.wake
 			continue
