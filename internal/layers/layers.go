@@ -13,6 +13,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/perf/mdcache"
 	"github.com/gluster-go/gluster-go/internal/perf/quickread"
+	"github.com/gluster-go/gluster-go/internal/perf/writebehind"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
 	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
@@ -33,5 +34,6 @@ func Registry() graph.Registry {
 		arbiter.Type:     arbiter.New,
 		quickread.Type:   quickread.New,
 		mdcache.Type:     mdcache.New,
+		writebehind.Type: writebehind.New,
 	}
 }

@@ -26,7 +26,7 @@ type inode struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 	queue   []req
-	bytes   uint64 // queued and in-flight write bytes
+	bytes   uint64 // queued write bytes (the one in flight is not counted)
 	running bool   // a worker is sending the queue
 	attr    fop.Attr
 	known   bool // attr is valid
@@ -141,14 +141,16 @@ func (in *inode) work() {
 	for len(in.queue) > 0 {
 		r, n := merge(in.queue)
 		in.queue = in.queue[n:]
+		// Taken off the window: the next writes queue while this one is
+		// in flight, so that one is always ready to go.
+		in.bytes -= uint64(len(r.data))
+		in.cond.Broadcast()
 		in.mu.Unlock()
 		err := in.send(r)
 		in.mu.Lock()
 		if err != nil && in.err == nil {
 			in.err = err
 		}
-		in.bytes -= uint64(len(r.data))
-		in.cond.Broadcast()
 	}
 	in.queue = nil
 	in.running = false
