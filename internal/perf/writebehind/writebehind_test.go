@@ -256,3 +256,23 @@ func TestMerge(t *testing.T) {
 		t.Fatal("flush merged")
 	}
 }
+
+// A truncating open waits for queued writes, so that they cannot land
+// after the truncation.
+func TestTruncatingOpenWaits(t *testing.T) {
+	f := newFixture(t, nil)
+	fd := f.create("f")
+	f.write(fd, "data", 0)
+	done := make(chan error)
+	go func() {
+		fd2 := fop.NewFD(fd.GFID, syscall.O_RDWR|syscall.O_TRUNC)
+		done <- f.wb.Open(context.Background(), &fop.Loc{GFID: fd.GFID}, fd2.Flags, fd2)
+	}()
+	close(f.gate.open)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := f.brickSize(fd.GFID); got != 0 {
+		t.Fatalf("size %d after O_TRUNC open, want 0", got)
+	}
+}
