@@ -217,8 +217,10 @@ func table() []Option {
 			Description: "Level from which client messages also go to syslog."},
 
 		// Performance layers: switches.
-		{Key: "performance.write-behind", Kind: Bool, Default: "on", Targets: ts(cl(layerWB, "")),
-			Description: "Enable/disable the write-behind layer in the client graph."},
+		// Off until open FDs follow a graph switch: a write queued on an FD
+		// opened before add-brick replica N reaches only the old replicas.
+		{Key: "performance.write-behind", Kind: Bool, Default: "off", Targets: ts(cl(layerWB, "")),
+			Description: "Enable/disable the write-behind layer in the client graph (off by default in this release; GlusterFS defaults to on)."},
 		{Key: "performance.read-ahead", Kind: Bool, Default: "on", Targets: ts(cl(layerRA, "")),
 			Description: "Enable/disable the read-ahead layer in the client graph."},
 		{Key: "performance.readdir-ahead", Kind: Bool, Default: "off", Targets: ts(cl(layerRDA, "")),
