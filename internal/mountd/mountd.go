@@ -216,11 +216,12 @@ func loadVolfile(ctx context.Context, cfg Config, vol string) (*volfetch.Volfile
 
 // clearStale lazily unmounts what a crashed client left behind: a FUSE
 // mount whose server is gone answers every call with ENOTCONN (or
-// ECONNABORTED, depending on how the kernel saw it go). statfs asks, where
-// stat may be answered from the kernel's attribute cache.
+// ECONNABORTED, or EIO for a request the kernel had in flight when the
+// server died). statfs asks, where stat may be answered from the kernel's
+// attribute cache.
 func clearStale(mnt string, log *slog.Logger) error {
 	var st unix.Statfs_t
-	if err := unix.Statfs(mnt, &st); err != syscall.ENOTCONN && err != syscall.ECONNABORTED {
+	if !deadMount(unix.Statfs(mnt, &st)) {
 		return nil
 	}
 	log.Warn("mount point is a dead mount, detaching it", "mountpoint", mnt)
@@ -228,4 +229,10 @@ func clearStale(mnt string, log *slog.Logger) error {
 		return fmt.Errorf("detach stale mount %s: %w", mnt, err)
 	}
 	return nil
+}
+
+// deadMount reports whether err is how a FUSE mount without its server
+// answers.
+func deadMount(err error) bool {
+	return err == syscall.ENOTCONN || err == syscall.ECONNABORTED || err == syscall.EIO
 }
