@@ -93,19 +93,13 @@ func (s *sender) sendNow(f outFrame) {
 	s.release(f)
 	s.mu.Lock()
 	s.writing = false
-	// Wake run only when it has something to do: a wake-up per frame
-	// costs a futex round trip on the hot path of every call.
-	wake := len(s.queue) > 0 || s.closed
 	s.mu.Unlock()
 	if err != nil {
 		s.fail(err)
-		wake = true
 	}
 	// run waits for this while we write, even once closed: it must
 	// still write what queued meanwhile, or return.
-	if wake {
-		s.kick()
-	}
+	s.kick()
 }
 
 func (s *sender) release(f outFrame) {
@@ -124,8 +118,6 @@ func (s *sender) close() {
 		close(s.stop)
 	}
 	s.mu.Unlock()
-	// run may be waiting for a direct send that will not kick it.
-	s.kick()
 }
 
 func (s *sender) run() {
@@ -134,8 +126,7 @@ func (s *sender) run() {
 	for {
 		s.mu.Lock()
 		if s.writing {
-			// A direct send is writing; it kicks us when done if
-			// anything queued meanwhile or the sender closed.
+			// A direct send is writing; it kicks us when done.
 			s.mu.Unlock()
 			<-s.wake
 			continue
