@@ -22,6 +22,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/layers"
 	"github.com/gluster-go/gluster-go/internal/logfile"
 	"github.com/gluster-go/gluster-go/internal/mountd"
+	"github.com/gluster-go/gluster-go/internal/pprofenv"
 	"github.com/gluster-go/gluster-go/internal/volfetch"
 )
 
@@ -92,6 +93,7 @@ func newCommand() *cobra.Command {
 				return fail(err)
 			}
 			defer closeLog()
+			pprofenv.Start(log)
 			if pidFile != "" {
 				// The client leaves its working directory (see mountd.Run).
 				if pidFile, err = filepath.Abs(pidFile); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/brickd"
 	"github.com/gluster-go/gluster-go/internal/layers"
 	"github.com/gluster-go/gluster-go/internal/logfile"
+	"github.com/gluster-go/gluster-go/internal/pprofenv"
 )
 
 func main() {
@@ -46,6 +47,7 @@ func newCommand() *cobra.Command {
 				return err
 			}
 			defer closeLog()
+			pprofenv.Start(log)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			if err := brickd.Run(ctx, cfg, layers.Registry(), log, nil); err != nil {
