@@ -24,8 +24,10 @@ type Args struct {
 	Children   []fop.Layer
 	ChildNames []string
 	// Emit reports an event of this layer to its parents.
-	Emit   func(fop.Event)
-	Logger *slog.Logger
+	Emit func(fop.Event)
+	// EmitUpcall passes a cache invalidation on to this layer's parents.
+	EmitUpcall func(*fop.Upcall)
+	Logger     *slog.Logger
 }
 
 // Factory constructs a layer.
@@ -51,10 +53,11 @@ type Graph struct {
 	names   map[fop.Layer]string
 	parents map[fop.Layer][]fop.Layer
 
-	mu      sync.Mutex
-	up      bool
-	upCh    chan struct{} // closed while up
-	onEvent func(fop.Event)
+	mu       sync.Mutex
+	up       bool
+	upCh     chan struct{} // closed while up
+	onEvent  func(fop.Event)
+	onUpcall func(*fop.Upcall)
 }
 
 // Options for Build.
@@ -62,6 +65,9 @@ type Options struct {
 	Logger *slog.Logger
 	// OnEvent sees the events that reach the top of the graph.
 	OnEvent func(fop.Event)
+	// OnUpcall sees the cache invalidations that reach the top of the
+	// graph (the FUSE bridge drops the kernel's caches). It must not block.
+	OnUpcall func(*fop.Upcall)
 }
 
 // Build constructs every layer of f and wires them; it does not start them.
@@ -71,11 +77,12 @@ func Build(f *volfile.File, reg Registry, o Options) (*Graph, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &Graph{
-		log:     log,
-		names:   map[fop.Layer]string{},
-		parents: map[fop.Layer][]fop.Layer{},
-		upCh:    make(chan struct{}),
-		onEvent: o.OnEvent,
+		log:      log,
+		names:    map[fop.Layer]string{},
+		parents:  map[fop.Layer][]fop.Layer{},
+		upCh:     make(chan struct{}),
+		onEvent:  o.OnEvent,
+		onUpcall: o.OnUpcall,
 	}
 	byName := map[string]fop.Layer{}
 	for _, v := range f.Volumes {
@@ -99,6 +106,7 @@ func Build(f *volfile.File, reg Registry, o Options) (*Graph, error) {
 		}
 		var self fop.Layer
 		a.Emit = func(ev fop.Event) { g.emit(self, ev) }
+		a.EmitUpcall = func(u *fop.Upcall) { g.emitUpcall(self, u) }
 		l, err := factory(a)
 		if err != nil {
 			g.Close()
@@ -158,6 +166,25 @@ func (g *Graph) emit(from fop.Layer, ev fop.Event) {
 			n.Notify(from, ev)
 		} else {
 			g.emit(p, ev)
+		}
+	}
+}
+
+// emitUpcall delivers u from layer `from` to its parents; a parent that is
+// not an UpcallNotifier forwards it further up.
+func (g *Graph) emitUpcall(from fop.Layer, u *fop.Upcall) {
+	parents := g.parents[from]
+	if len(parents) == 0 && from == g.Top {
+		if g.onUpcall != nil {
+			g.onUpcall(u)
+		}
+		return
+	}
+	for _, p := range parents {
+		if n, ok := p.(fop.UpcallNotifier); ok {
+			n.NotifyUpcall(from, u)
+		} else {
+			g.emitUpcall(p, u)
 		}
 	}
 }

@@ -36,6 +36,9 @@ type ClientOptions struct {
 	CallTimeout time.Duration
 	// Pool recycles buffers; nil gives the connection its own.
 	Pool *BufPool
+	// OnNotify gets the server's notifications, in order, from the
+	// connection's reader: it must not block.
+	OnNotify func(*Notification)
 }
 
 // ClientConn is the client end of a connection: Call may be used from many
@@ -47,6 +50,7 @@ type ClientConn struct {
 	pool     *BufPool
 	ping     time.Duration
 	callTime time.Duration
+	onNotify func(*Notification)
 
 	mu      sync.Mutex
 	pending map[uint64]*call
@@ -122,6 +126,7 @@ func handshake(ctx context.Context, nc net.Conn, h *Hello, o ClientOptions) (*Cl
 		pool:     o.Pool,
 		ping:     o.PingTimeout,
 		callTime: o.CallTimeout,
+		onNotify: o.OnNotify,
 		pending:  map[uint64]*call{},
 		dead:     make(chan struct{}),
 	}
@@ -227,6 +232,8 @@ func (c *ClientConn) readLoop() {
 			if _, err = c.br.Discard(int(h.MsgLen)); err == nil {
 				err = c.control(KindPong, h.ID)
 			}
+		case KindNotify:
+			err = c.notification(&h)
 		default:
 			err = fmt.Errorf("client got frame kind %d: %w", h.Kind, ErrMalformed)
 		}

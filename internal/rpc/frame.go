@@ -20,6 +20,8 @@ const (
 	// KindCancel asks the server to stop waiting in a call that may block
 	// (a lock wait); the call is still answered.
 	KindCancel
+	// KindNotify is a message the server sends unasked (notify.go).
+	KindNotify
 )
 
 // Wire limits. They bound what a decoder accepts and allocates.
@@ -86,7 +88,7 @@ func ParseHeader(b []byte) (Header, error) {
 	switch {
 	case b[17] != Version:
 		return h, fmt.Errorf("frame header: version %d: %w", b[17], ErrMalformed)
-	case h.Kind < KindCall || h.Kind > KindCancel:
+	case h.Kind < KindCall || h.Kind > KindNotify:
 		return h, fmt.Errorf("frame header: kind %d: %w", h.Kind, ErrMalformed)
 	case h.MsgLen > MaxMessage:
 		return h, fmt.Errorf("frame header: message of %d bytes: %w", h.MsgLen, ErrMalformed)

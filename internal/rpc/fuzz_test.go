@@ -34,10 +34,11 @@ const (
 	fuzzCall = iota
 	fuzzReply
 	fuzzHello
+	fuzzNotify
 )
 
 // FuzzMessage feeds every message decoder (calls and replies of every
-// procedure, handshakes). A message that decodes must encode back to a
+// procedure, handshakes, notifications). A message that decodes must encode back to a
 // message that decodes to the same encoding.
 func FuzzMessage(f *testing.F) {
 	caller := fop.Caller{UID: 1, GID: 2, Groups: []uint32{3}, PID: 4, LkOwner: 5}
@@ -49,9 +50,10 @@ func FuzzMessage(f *testing.F) {
 		f.Add(uint8(fuzzReply), uint16(p), b)
 	}
 	f.Add(uint8(fuzzHello), uint16(0), appendHello(nil, &Hello{Version: 1, Volume: "v", Brick: "/b"}))
+	f.Add(uint8(fuzzNotify), uint16(0), appendNotification(nil, &Notification{GFID: fop.RootGFID, Flags: 4, Name: "a"}))
 	f.Fuzz(func(t *testing.T, what uint8, proc uint16, b []byte) {
 		p := Proc(proc)
-		switch what % 3 {
+		switch what % 4 {
 		case fuzzCall:
 			var r Request
 			var c fop.Caller
@@ -88,6 +90,15 @@ func FuzzMessage(f *testing.F) {
 			var h2 Hello
 			if err := decodeHello(appendHello(nil, &h), &h2); err != nil || h2 != h {
 				t.Fatalf("hello round trip: %+v %v", h2, err)
+			}
+		case fuzzNotify:
+			var n Notification
+			if decodeNotification(b, &n) != nil {
+				return
+			}
+			var n2 Notification
+			if err := decodeNotification(appendNotification(nil, &n), &n2); err != nil || n2 != n {
+				t.Fatalf("notification round trip: %+v %v", n2, err)
 			}
 		}
 	})

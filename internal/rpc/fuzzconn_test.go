@@ -57,6 +57,7 @@ func FuzzClientConn(f *testing.F) {
 	f.Add(frame(KindReply, ProcStat, 1, msg, nil))
 	f.Add(frame(KindReply, ProcStat, 1, nil, []byte("too much payload")))
 	f.Add(append(frame(KindPing, 0, 9, nil, nil), frame(KindReply, ProcStat, 1, msg[:10], nil)...))
+	f.Add(append(frame(KindNotify, 0, 0, appendNotification(nil, &Notification{Flags: 1, Name: "n"}), nil), frame(KindReply, ProcStat, 1, msg, nil)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		cli, sv := net.Pipe()
 		go func() {
@@ -66,7 +67,7 @@ func FuzzClientConn(f *testing.F) {
 			sv.Write(in)
 			sv.Close()
 		}()
-		c, err := Handshake(context.Background(), cli, &Hello{Version: Version}, ClientOptions{})
+		c, err := Handshake(context.Background(), cli, &Hello{Version: Version}, ClientOptions{OnNotify: func(*Notification) {}})
 		if err != nil {
 			return
 		}

@@ -213,6 +213,9 @@ func (s *Server) ServeConn(nc net.Conn) {
 	sc.ctx, sc.cancel = context.WithCancel(context.Background())
 	sc.s = newSender(nc, s.Pool, func(error) { nc.Close() })
 	go sc.s.run()
+	if ns, ok := sess.(NotifySession); ok {
+		ns.AttachNotify(sc.notify)
+	}
 	err = sc.readLoop()
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		log.Info("connection ended", "err", err)
