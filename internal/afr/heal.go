@@ -29,6 +29,28 @@ const healBlock = 128 << 10
 // daemon heals what is left).
 func (r *AFR) healLater(g fop.GFID) { r.background(g, r.Heal) }
 
+type createdKey struct{}
+
+// WithCreated returns a context under which heals tell fn of every object
+// they create on a replica and leave pending (its data or entries heal
+// next), rather than healing it in the background. The self-heal daemon
+// heals those itself: the pending mark sits on the source replica, whose
+// index may be another node's, and that node's daemon may have finished
+// its crawl and sleep until cluster.heal-timeout.
+func WithCreated(ctx context.Context, fn func(fop.GFID)) context.Context {
+	return context.WithValue(ctx, createdKey{}, fn)
+}
+
+// created hands g, just created and marked pending, to ctx's WithCreated
+// function or else to a background heal.
+func (r *AFR) created(ctx context.Context, g fop.GFID) {
+	if fn, ok := ctx.Value(createdKey{}).(func(fop.GFID)); ok {
+		fn(g)
+		return
+	}
+	r.healLater(g)
+}
+
 // background runs heal(g) in the background, once at a time per object
 // and at most background-self-heal-count at once.
 func (r *AFR) background(g fop.GFID, heal func(context.Context, fop.GFID) error) {
@@ -577,7 +599,7 @@ func (r *AFR) recreate(ctx context.Context, src, sink int, dir fop.GFID, name st
 	if _, err := r.children[src].Xattrop(ctx, &fop.Loc{GFID: a.GFID}, fop.XattropAddArray32, fop.Dict{r.keys[sink]: pending.encode()}); err != nil {
 		return err
 	}
-	r.healLater(a.GFID)
+	r.created(ctx, a.GFID)
 	return nil
 }
 

@@ -219,6 +219,7 @@ func (h *Healer) HealIndex(ctx context.Context) (Result, error) {
 	h.crawlMu.Lock()
 	defer h.crawlMu.Unlock()
 	var total Result
+	fresh := &created{}
 	for pass := 0; pass < maxPasses; pass++ {
 		// Directories first: their entry heals create the files the
 		// other replicas miss, then listed again and healed in this pass
@@ -229,7 +230,8 @@ func (h *Healer) HealIndex(ctx context.Context) (Result, error) {
 			if err != nil {
 				return total, err
 			}
-			r := h.run(ctx, jobs)
+			jobs = appendNew(jobs, fresh.take(dirs))
+			r := h.run(ctx, jobs, fresh)
 			healed += r.Healed
 			total.Healed += r.Healed
 			total.Failed += r.Failed
@@ -238,7 +240,7 @@ func (h *Healer) HealIndex(ctx context.Context) (Result, error) {
 				return total, ctx.Err()
 			}
 		}
-		if healed == 0 {
+		if healed == 0 && fresh.empty() {
 			break // what is left cannot be healed now
 		}
 	}
@@ -257,7 +259,6 @@ type job struct {
 // indexed lists the local indices' directories (dirs) or other objects.
 func (h *Healer) indexed(dirs bool) ([]job, error) {
 	var out []job
-	seen := map[*afr.AFR]map[fop.GFID]bool{}
 	for i := range h.bricks {
 		b := &h.bricks[i]
 		if !b.local || b.set == nil {
@@ -267,17 +268,69 @@ func (h *Healer) indexed(dirs bool) ([]job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("heal index of %s: %w", b, err)
 		}
-		if seen[b.set] == nil {
-			seen[b.set] = map[fop.GFID]bool{}
-		}
 		for _, g := range gs {
-			if !seen[b.set][g] && isDirHandle(b.Path, g) == dirs {
-				seen[b.set][g] = true
+			if isDirHandle(b.Path, g) == dirs {
 				out = append(out, job{b, g})
 			}
 		}
 	}
-	return out, nil
+	// Bricks of one set list the same objects: heal each once.
+	return appendNew(nil, out), nil
+}
+
+// created collects the objects a crawl's heals created on a replica and
+// marked pending, for the crawl's next round: the marks sit on the source
+// replica, whose index may be another node's (see afr.WithCreated).
+type created struct {
+	mu   sync.Mutex
+	jobs []job
+}
+
+func (c *created) add(j job) {
+	c.mu.Lock()
+	c.jobs = append(c.jobs, j)
+	c.mu.Unlock()
+}
+
+func (c *created) empty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.jobs) == 0
+}
+
+// take removes and returns the directories (dirs) or the other objects.
+func (c *created) take(dirs bool) []job {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out, kept []job
+	for _, j := range c.jobs {
+		if isDirHandle(j.b.Path, j.g) == dirs {
+			out = append(out, j)
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	c.jobs = kept
+	return out
+}
+
+// appendNew appends to jobs those of more not already there.
+func appendNew(jobs, more []job) []job {
+	type key struct {
+		set *afr.AFR
+		g   fop.GFID
+	}
+	seen := map[key]bool{}
+	for _, j := range jobs {
+		seen[key{j.b.set, j.g}] = true
+	}
+	for _, j := range more {
+		if k := (key{j.b.set, j.g}); !seen[k] {
+			seen[k] = true
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs
 }
 
 // isDirHandle tells directories by their handle on the brick, a symlink
@@ -287,8 +340,9 @@ func isDirHandle(brick string, g fop.GFID) bool {
 	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }
 
-// run heals jobs with h.workers at once.
-func (h *Healer) run(ctx context.Context, jobs []job) Result {
+// run heals jobs with h.workers at once; fresh collects what the heals
+// create.
+func (h *Healer) run(ctx context.Context, jobs []job, fresh *created) Result {
 	var mu sync.Mutex
 	var res Result
 	ch := make(chan job)
@@ -298,7 +352,8 @@ func (h *Healer) run(ctx context.Context, jobs []job) Result {
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				err := j.b.set.Heal(ctx, j.g)
+				hctx := afr.WithCreated(ctx, func(g fop.GFID) { fresh.add(job{j.b, g}) })
+				err := j.b.set.Heal(hctx, j.g)
 				if fop.Errno(err) == syscall.ENOENT {
 					// Gone from every replica: the index entry is stale.
 					h.dropIndex(j.g)

@@ -44,10 +44,21 @@ func newVolume(t *testing.T, replica int) *testVolume {
 	for i := range tv.v.Bricks {
 		tv.startBrick(i)
 	}
+	tv.genClient()
+	t.Cleanup(func() {
+		for i := range tv.stops {
+			tv.stopBrick(i)
+		}
+	})
+	return tv
+}
+
+// genClient generates the client volfile of the volume's bricks.
+func (tv *testVolume) genClient() {
 	env := volgen.Env{Types: volgen.TypesOf(layers.Registry())}
 	f, _, err := volgen.ClientVolfile(tv.v, env)
 	if err != nil {
-		t.Fatal(err)
+		tv.t.Fatal(err)
 	}
 	for i, b := range tv.v.Bricks {
 		for _, vol := range f.Volumes {
@@ -57,12 +68,17 @@ func newVolume(t *testing.T, replica int) *testVolume {
 		}
 	}
 	tv.client = f
-	t.Cleanup(func() {
-		for i := range tv.stops {
-			tv.stopBrick(i)
-		}
-	})
-	return tv
+}
+
+// addReplica adds an empty brick to the replica set, as add-brick
+// replica N+1 does.
+func (tv *testVolume) addReplica() {
+	tv.v.ReplicaCount++
+	tv.v.Bricks = append(tv.v.Bricks, volgen.Brick{Host: "127.0.0.1", Path: tv.t.TempDir()})
+	tv.ports = append(tv.ports, freePort(tv.t))
+	tv.stops = append(tv.stops, nil)
+	tv.startBrick(len(tv.v.Bricks) - 1)
+	tv.genClient()
 }
 
 func freePort(t *testing.T) int {
@@ -311,5 +327,59 @@ func TestResolveSplitBrainBySourceBrick(t *testing.T) {
 	}
 	if err := h.Resolve(bg, gfid, afr.SourceBrick, &Brick{"127.0.0.1", "/nope"}); err != ErrNoSuchBrick {
 		t.Errorf("unknown brick: %v", err)
+	}
+}
+
+// TestIndexHealFollowsWhatItCreates: a heal that recreates a directory on
+// a new replica marks it pending on the source replica, here a brick whose
+// index this daemon does not crawl (another node's, whose daemon may be
+// idle). The daemon heals what its heals create itself, down to the
+// files, in one HealIndex.
+func TestIndexHealFollowsWhatItCreates(t *testing.T) {
+	tv := newVolume(t, 2)
+	g, _ := tv.mount()
+	ctx := fop.WithCaller(bg, &fop.Caller{})
+	parent := fop.RootGFID
+	for _, name := range []string{"d", "sub"} {
+		a, _, err := g.Top.Mkdir(ctx, &fop.Loc{Parent: parent, Name: name, GFID: fop.NewGFID()}, 0o755, 0, nil)
+		if err != nil {
+			t.Fatalf("mkdir %s: %v", name, err)
+		}
+		parent = a.GFID
+	}
+	fd := fop.NewFD(fop.NewGFID(), syscall.O_RDWR)
+	if _, _, err := g.Top.Create(ctx, &fop.Loc{Parent: parent, Name: "f", GFID: fd.GFID}, syscall.O_RDWR|syscall.O_CREAT, 0o644, 0, fd, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := g.Top.Write(ctx, fd, []byte("deep"), 0); err != nil {
+		t.Fatal(err)
+	}
+	g.Top.Flush(ctx, fd)
+	g.Top.Release(ctx, fd)
+	g.Close()
+
+	tv.addReplica()
+	// Brick 1's directories are newer: entry heals take it as source, and
+	// the marks of what they create land in its index, not brick 0's.
+	later := time.Now().Add(time.Hour)
+	for _, d := range []string{".", "d", "d/sub"} {
+		if err := os.Chtimes(filepath.Join(tv.brick(1).Path, d), later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := Open(bg, Config{Volfile: tv.client, Registry: layers.Registry(), Local: []Brick{tv.brick(0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.MarkNew(bg, []Brick{tv.brick(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.HealIndex(bg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(tv.brick(2).Path, "d", "sub", "f"))
+	if err != nil || string(b) != "deep" {
+		t.Fatalf("the new replica's d/sub/f after one index heal: %q, %v", b, err)
 	}
 }
