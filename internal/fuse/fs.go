@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -281,6 +283,17 @@ type MountOptions struct {
 // DefaultMaxBackground is GlusterFS's background-qlen.
 const DefaultMaxBackground = 64
 
+// Request and read-ahead sizes. The kernel caps a mount's read-ahead at
+// its default of 128 KiB during INIT, whatever the server asks; sequential
+// reads then arrive as 256 KiB requests, one or two at a time. Raising the
+// mount's backing-device read-ahead afterwards makes them 1 MiB requests
+// (maxRequest), several in flight (ASYNC_READ), which keeps both the
+// round trips and the bricks' disks busy.
+const (
+	maxRequest = 1 << 20
+	readAhead  = 4 << 20
+)
+
 // Mount mounts fs on dir and returns the running server; the caller
 // runs Serve (or calls Wait after Serve in a goroutine) and Unmount.
 func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
@@ -292,8 +305,8 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		FsName:              o.FsName,
 		Name:                "glusterfs", // shows as fuse.glusterfs
 		DirectMount:         true,        // falls back to fusermount when not root
-		MaxWrite:            1 << 20,
-		MaxReadAhead:        1 << 20,
+		MaxWrite:            maxRequest,
+		MaxReadAhead:        maxRequest,
 		MaxBackground:       o.MaxBackground,
 		CongestionThreshold: o.CongestionThreshold,
 		EnableLocks:         true,
@@ -321,7 +334,56 @@ func Mount(dir string, fs *FS, o MountOptions) (*fuse.Server, error) {
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
 	closeFuseOnExec()
+	// NewServer has answered INIT, so the kernel's cap is in place.
+	if err := setReadAhead(dir, readAhead); err != nil {
+		fs.log.Warn("kernel read-ahead left at its default", "mountpoint", dir, "err", err)
+	}
 	return srv, nil
+}
+
+// setReadAhead sets the read-ahead of the mount at dir, which the kernel
+// keeps on the mount's backing device (/sys/class/bdi/MAJOR:MINOR). The
+// device comes from mountinfo: a stat of dir would wait for the server,
+// which does not serve yet.
+func setReadAhead(dir string, bytes int) error {
+	dev, err := mountDevice("/proc/self/mountinfo", dir)
+	if err != nil {
+		return fmt.Errorf("set read-ahead of %s: %w", dir, err)
+	}
+	if err := os.WriteFile("/sys/class/bdi/"+dev+"/read_ahead_kb", []byte(strconv.Itoa(bytes>>10)), 0); err != nil {
+		return fmt.Errorf("set read-ahead of %s: %w", dir, err)
+	}
+	return nil
+}
+
+// mountDevice returns the MAJOR:MINOR of the newest mount on dir listed in
+// the mountinfo file.
+func mountDevice(mountinfo, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	raw, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return "", err
+	}
+	dev := ""
+	for line := range strings.Lines(string(raw)) {
+		// ID PARENT MAJOR:MINOR ROOT MOUNTPOINT ...; octal escapes in paths.
+		f := strings.Fields(line)
+		if len(f) > 4 && unescapeMountPath(f[4]) == abs {
+			dev = f[2]
+		}
+	}
+	if dev == "" {
+		return "", fmt.Errorf("%s: not in %s", abs, mountinfo)
+	}
+	return dev, nil
+}
+
+// unescapeMountPath undoes the kernel's octal escapes in mountinfo paths.
+func unescapeMountPath(s string) string {
+	return strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(s)
 }
 
 // closeFuseOnExec marks this process's /dev/fuse descriptors close-on-exec.
