@@ -17,6 +17,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
 	protoserver "github.com/gluster-go/gluster-go/internal/protocol/server"
+	"github.com/gluster-go/gluster-go/internal/upcall"
 )
 
 // Registry returns the constructors of all layer types.
@@ -35,5 +36,6 @@ func Registry() graph.Registry {
 		quickread.Type:   quickread.New,
 		mdcache.Type:     mdcache.New,
 		writebehind.Type: writebehind.New,
+		upcall.Type:      upcall.New,
 	}
 }

@@ -58,6 +58,7 @@ type Client struct {
 	name   string
 	log    *slog.Logger
 	emit   func(fop.Event)
+	upcall func(*fop.Upcall)
 	hello  rpc.Hello // Brick is filled in per connection from target
 	target atomic.Pointer[target]
 	pool   *rpc.BufPool
@@ -119,13 +120,14 @@ func New(a *graph.Args) (fop.Layer, error) {
 		return nil, err
 	}
 	c := &Client{
-		name: a.Name,
-		log:  a.Logger,
-		emit: a.Emit,
-		pool: new(rpc.BufPool),
-		http: &http.Client{Timeout: dialTimeout},
-		upCh: make(chan struct{}),
-		stop: make(chan struct{}),
+		name:   a.Name,
+		log:    a.Logger,
+		emit:   a.Emit,
+		upcall: a.EmitUpcall,
+		pool:   new(rpc.BufPool),
+		http:   &http.Client{Timeout: dialTimeout},
+		upCh:   make(chan struct{}),
+		stop:   make(chan struct{}),
 	}
 	c.target.Store(t)
 	if c.log == nil {
@@ -133,6 +135,9 @@ func New(a *graph.Args) (fop.Layer, error) {
 	}
 	if c.emit == nil {
 		c.emit = func(fop.Event) {}
+	}
+	if c.upcall == nil {
+		c.upcall = func(*fop.Upcall) {}
 	}
 	c.msgs.New = func() any { return new(msg) }
 	host, _ := os.Hostname()
@@ -335,6 +340,11 @@ func (c *Client) loop() {
 	}
 }
 
+// notified passes a cache invalidation from the brick up the graph.
+func (c *Client) notified(n *rpc.Notification) {
+	c.upcall(&fop.Upcall{GFID: n.GFID, Flags: fop.UpcallFlags(n.Flags), Name: n.Name})
+}
+
 // report emits ev unless it is what the layers above already know.
 func (c *Client) report(ev fop.Event) {
 	c.mu.Lock()
@@ -384,7 +394,7 @@ func (c *Client) connect(t *target) (*rpc.ClientConn, error) {
 	}
 	hello := c.hello
 	hello.Brick = t.brick
-	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, CallTimeout: t.frame, Pool: c.pool})
+	conn, err := rpc.Handshake(ctx, nc, &hello, rpc.ClientOptions{PingTimeout: t.ping, CallTimeout: t.frame, Pool: c.pool, OnNotify: c.notified})
 	if err == nil && t.port == 0 {
 		t.lastPort.Store(int32(port))
 	}

@@ -63,7 +63,7 @@ type Server struct {
 	mu       sync.Mutex
 	lns      []net.Listener
 	started  bool
-	sessions map[*session]struct{}
+	sessions map[string]*session // by id
 }
 
 // config is the part of the options that can change live.
@@ -96,7 +96,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 		name:     a.Name,
 		log:      log,
 		bricks:   map[string]fop.Layer{},
-		sessions: map[*session]struct{}{},
+		sessions: map[string]*session{},
 	}
 	for i, c := range a.Children {
 		s.bricks[a.ChildNames[i]] = c
@@ -155,7 +155,7 @@ func (s *Server) Reconfigure(opts map[string]string) error {
 	// As GlusterFS does, drop connected clients that may no longer connect.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for sess := range s.sessions {
+	for _, sess := range s.sessions {
 		if !allowed(opts, sess.brickName, sess.ip) {
 			s.log.Warn("access revoked, disconnecting client", "client", sess.id, "addr", sess.ip)
 			sess.nc.Close()
@@ -275,7 +275,7 @@ func (s *Server) Accept(h *rpc.Hello, nc net.Conn) (rpc.Session, error) {
 		fds:       map[uint64]openFD{},
 	}
 	s.mu.Lock()
-	s.sessions[sess] = struct{}{}
+	s.sessions[sess.id] = sess
 	s.mu.Unlock()
 	s.log.Info("accepted client", "client", sess.id, "addr", remote.String())
 	return sess, nil
@@ -323,7 +323,7 @@ func (s *Server) Statedump(w io.Writer) {
 	defer s.mu.Unlock()
 	fmt.Fprintf(w, "connected-clients=%d\n", len(s.sessions))
 	i := 0
-	for sess := range s.sessions {
+	for _, sess := range s.sessions {
 		sess.mu.Lock()
 		fmt.Fprintf(w, "client.%d.id=%s\nclient.%d.addr=%s\nclient.%d.brick=%s\nclient.%d.open-fds=%d\n",
 			i, sess.id, i, sess.nc.RemoteAddr(), i, sess.brickName, i, len(sess.fds))

@@ -24,9 +24,10 @@ type session struct {
 	conf      *config
 	log       *slog.Logger
 
-	mu   sync.Mutex
-	fds  map[uint64]openFD
-	next uint64
+	mu     sync.Mutex
+	fds    map[uint64]openFD
+	next   uint64
+	notify func(*rpc.Notification) error // set once the connection is up
 }
 
 type openFD struct {
@@ -67,7 +68,7 @@ func (s *session) remove(n uint64) (*fop.FD, error) {
 // its locks.
 func (s *session) Close() {
 	s.srv.mu.Lock()
-	delete(s.srv.sessions, s)
+	delete(s.srv.sessions, s.id)
 	s.srv.mu.Unlock()
 	s.mu.Lock()
 	fds := s.fds

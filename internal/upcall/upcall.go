@@ -1,0 +1,218 @@
+// Package upcall is the features/upcall brick layer (GlusterFS's
+// xlators/features/upcall, its cache-invalidation part). It remembers which
+// clients recently looked at each object (any call naming its GFID, or a
+// directory by an entry in it), and when a call changes an object (its
+// attributes, data or xattrs) or a directory's entries, it tells the other
+// clients that looked at it within cache-invalidation-timeout, through
+// protocol/server, so that their caches (md-cache, nl-cache, the kernel's)
+// drop what they keep. The client that made the change is not told: it
+// updates its own caches.
+//
+// A client is told once: telling it also forgets its interest, which its
+// next call on the object registers again (its caches are empty until
+// then). Interest is registered before a call goes down and invalidations
+// are sent after a change is done, so a client reading concurrently with
+// a change either sees the change or hears of it. The table is bounded:
+// an object pushed out of it while clients still hold interest is
+// invalidated for them, so no client keeps a cache nobody will correct.
+// A client whose connection ends is forgotten.
+package upcall
+
+import (
+	"container/list"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/volopt"
+)
+
+// Type is the volfile type of this layer.
+const Type = "features/upcall"
+
+// DefaultTimeout is GlusterFS's cache-invalidation-timeout: how long a
+// client's interest in an object lasts after its last call on it.
+const DefaultTimeout = 60 * time.Second
+
+// maxObjects bounds the table.
+const maxObjects = 1 << 16
+
+// Upcall is the features/upcall layer.
+type Upcall struct {
+	fop.Base
+	emit    func(*fop.Upcall)
+	now     func() time.Time
+	enabled atomic.Bool
+	timeout atomic.Int64 // nanoseconds
+	max     int          // objects in the table
+
+	mu   sync.Mutex
+	objs map[fop.GFID]*list.Element // of *object
+	lru  list.List                  // front: most recently used
+}
+
+// object is the interest of clients in one GFID.
+type object struct {
+	gfid    fop.GFID
+	clients map[string]time.Time // client -> its last call on the object
+}
+
+var (
+	_ fop.Layer           = (*Upcall)(nil)
+	_ fop.ClientForgetter = (*Upcall)(nil)
+	_ graph.Reconfigurer  = (*Upcall)(nil)
+)
+
+// New builds the layer above its single child.
+func New(a *graph.Args) (fop.Layer, error) {
+	if len(a.Children) != 1 {
+		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	}
+	u := &Upcall{Base: fop.Base{Next: a.Children[0]}, emit: a.EmitUpcall, now: time.Now, objs: map[fop.GFID]*list.Element{}, max: maxObjects}
+	if u.emit == nil {
+		u.emit = func(*fop.Upcall) {}
+	}
+	if err := u.Reconfigure(a.Options); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Reconfigure applies options cache-invalidation (on/off, default off, as
+// GlusterFS) and cache-invalidation-timeout (seconds). Turning it off
+// forgets every client's interest.
+func (u *Upcall) Reconfigure(opts map[string]string) error {
+	on := false
+	if s, ok := opts["cache-invalidation"]; ok {
+		b, err := volopt.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%s: option cache-invalidation: %w", Type, err)
+		}
+		on = b
+	}
+	t := DefaultTimeout
+	if s, ok := opts["cache-invalidation-timeout"]; ok {
+		n, err := volopt.ParseTime(s)
+		if err != nil {
+			return fmt.Errorf("%s: option cache-invalidation-timeout: %w", Type, err)
+		}
+		t = time.Duration(n) * time.Second
+	}
+	u.timeout.Store(int64(t))
+	if !on {
+		u.mu.Lock()
+		clear(u.objs)
+		u.lru.Init()
+		u.mu.Unlock()
+	}
+	u.enabled.Store(on)
+	return nil
+}
+
+// seen registers the caller's interest in the objects gs (zero GFIDs are
+// skipped). Internal calls (no client) register nothing.
+func (u *Upcall) seen(client string, gs ...fop.GFID) {
+	if client == "" || !u.enabled.Load() {
+		return
+	}
+	now := u.now()
+	var evicted []*object
+	u.mu.Lock()
+	for _, g := range gs {
+		if g.IsZero() {
+			continue
+		}
+		e := u.objs[g]
+		if e == nil {
+			e = u.lru.PushFront(&object{gfid: g, clients: map[string]time.Time{}})
+			u.objs[g] = e
+		} else {
+			u.lru.MoveToFront(e)
+		}
+		e.Value.(*object).clients[client] = now
+	}
+	for len(u.objs) > u.max {
+		o := u.lru.Remove(u.lru.Back()).(*object)
+		delete(u.objs, o.gfid)
+		evicted = append(evicted, o)
+	}
+	u.mu.Unlock()
+	// Clients that still hold interest in what the table forgets must not
+	// go on trusting their caches of it.
+	for _, o := range evicted {
+		for c, at := range o.clients {
+			if now.Sub(at) < time.Duration(u.timeout.Load()) {
+				u.emit(&fop.Upcall{Client: c, GFID: o.gfid, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
+			}
+		}
+	}
+}
+
+// change is one object a call changed and what changed of it.
+type change struct {
+	gfid  fop.GFID
+	flags fop.UpcallFlags
+	name  string // the entry, for UpcallEntry
+}
+
+// changed tells the clients other than origin that hold interest in the
+// changed objects, and forgets their interest.
+func (u *Upcall) changed(origin string, cs ...change) {
+	if !u.enabled.Load() {
+		return
+	}
+	now := u.now()
+	timeout := time.Duration(u.timeout.Load())
+	var out []fop.Upcall
+	u.mu.Lock()
+	// Every change is told before interest is forgotten: a rename within
+	// one directory tells of both names.
+	for _, c := range cs {
+		if e := u.objs[c.gfid]; e != nil && !c.gfid.IsZero() {
+			for client, at := range e.Value.(*object).clients {
+				if client != origin && now.Sub(at) < timeout {
+					out = append(out, fop.Upcall{Client: client, GFID: c.gfid, Flags: c.flags, Name: c.name})
+				}
+			}
+		}
+	}
+	for _, c := range cs {
+		e := u.objs[c.gfid]
+		if e == nil {
+			continue
+		}
+		o := e.Value.(*object)
+		for client := range o.clients {
+			if client != origin {
+				delete(o.clients, client)
+			}
+		}
+		if len(o.clients) == 0 {
+			u.lru.Remove(e)
+			delete(u.objs, c.gfid)
+		}
+	}
+	u.mu.Unlock()
+	for i := range out {
+		u.emit(&out[i])
+	}
+}
+
+// ForgetClient drops the interest of a client whose connection is gone,
+// and passes the call on.
+func (u *Upcall) ForgetClient(client string) {
+	u.mu.Lock()
+	for g, e := range u.objs {
+		o := e.Value.(*object)
+		delete(o.clients, client)
+		if len(o.clients) == 0 {
+			u.lru.Remove(e)
+			delete(u.objs, g)
+		}
+	}
+	u.mu.Unlock()
+	u.Base.ForgetClient(client)
+}

@@ -1,0 +1,188 @@
+package upcall
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gluster-go/gluster-go/internal/bricktest"
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+)
+
+// rig is an upcall layer over a real brick, recording what it emits.
+type rig struct {
+	u   *Upcall
+	mu  sync.Mutex
+	got []fop.Upcall
+	now time.Time
+}
+
+func newRig(t *testing.T, opts map[string]string) *rig {
+	t.Helper()
+	bricks, _, _ := bricktest.Bricks(t, 1, "v", nil)
+	r := &rig{now: time.Unix(1000, 0)}
+	if opts == nil {
+		opts = map[string]string{"cache-invalidation": "on"}
+	}
+	l, err := New(&graph.Args{Name: "v-upcall", Options: opts, Children: bricks, EmitUpcall: func(u *fop.Upcall) {
+		r.mu.Lock()
+		r.got = append(r.got, *u)
+		r.mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.u = l.(*Upcall)
+	r.u.now = func() time.Time { return r.now }
+	return r
+}
+
+// take returns and clears what was emitted.
+func (r *rig) take() []fop.Upcall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.got
+	r.got = nil
+	return g
+}
+
+func as(client string) context.Context {
+	return fop.WithCaller(context.Background(), &fop.Caller{Client: client})
+}
+
+func (r *rig) lookupMissing(t *testing.T, client, name string) {
+	t.Helper()
+	_, _, err := r.u.Lookup(as(client), &fop.Loc{Parent: fop.RootGFID, Name: name}, nil)
+	if !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("lookup %s: %v", name, err)
+	}
+}
+
+func (r *rig) create(t *testing.T, client, name string) fop.Attr {
+	t.Helper()
+	loc := &fop.Loc{Parent: fop.RootGFID, Name: name, GFID: fop.NewGFID()}
+	fd := fop.NewFD(loc.GFID, syscall.O_RDWR)
+	a, _, err := r.u.Create(as(client), loc, syscall.O_RDWR|syscall.O_CREAT, 0o644, 0, fd, nil)
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	r.u.Release(as(client), fd)
+	return a
+}
+
+func TestCreateTellsOtherClientsOnce(t *testing.T) {
+	r := newRig(t, nil)
+	r.lookupMissing(t, "A", "f")
+	r.lookupMissing(t, "C", "f")
+	r.create(t, "B", "f")
+	got := r.take()
+	var clients []string
+	for _, u := range got {
+		if u.GFID != fop.RootGFID || u.Flags&fop.UpcallEntry == 0 || u.Name != "f" {
+			t.Errorf("upcall %+v", u)
+		}
+		clients = append(clients, u.Client)
+	}
+	slices.Sort(clients)
+	if !slices.Equal(clients, []string{"A", "C"}) {
+		t.Fatalf("told %v, want A and C (not B, who created)", clients)
+	}
+	// Told once: A and C have to look again to be told again.
+	r.create(t, "B", "g")
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("second create told %+v", got)
+	}
+	r.lookupMissing(t, "A", "h")
+	r.create(t, "B", "h")
+	if got := r.take(); len(got) != 1 || got[0].Client != "A" {
+		t.Fatalf("after A looked again: %+v", got)
+	}
+}
+
+func TestWriteTellsReaders(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.create(t, "B", "f")
+	r.take()
+	if _, err := r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID}); err != nil {
+		t.Fatal(err)
+	}
+	fd := fop.NewFD(a.GFID, syscall.O_RDWR)
+	if err := r.u.Open(as("B"), &fop.Loc{GFID: a.GFID}, syscall.O_RDWR, fd); err != nil {
+		t.Fatal(err)
+	}
+	defer r.u.Release(as("B"), fd)
+	if _, _, err := r.u.Write(as("B"), fd, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := r.take()
+	if len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID || got[0].Flags&fop.UpcallAttr == 0 {
+		t.Fatalf("write told %+v", got)
+	}
+	// Removing it tells whoever looked at the directory and the file.
+	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
+	r.lookupMissing(t, "A", "zz")
+	if _, err := r.u.Unlink(as("B"), &fop.Loc{Parent: fop.RootGFID, Name: "f", GFID: a.GFID}); err != nil {
+		t.Fatal(err)
+	}
+	got = r.take()
+	if len(got) != 2 {
+		t.Fatalf("unlink told %+v", got)
+	}
+}
+
+func TestInterestExpiresAndGoesWithTheClient(t *testing.T) {
+	r := newRig(t, map[string]string{"cache-invalidation": "on", "cache-invalidation-timeout": "10"})
+	r.lookupMissing(t, "A", "f")
+	r.now = r.now.Add(11 * time.Second)
+	r.create(t, "B", "f")
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("expired interest told %+v", got)
+	}
+	r.lookupMissing(t, "A", "g")
+	r.u.ForgetClient("A")
+	r.create(t, "B", "g")
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("forgotten client told %+v", got)
+	}
+}
+
+func TestOffTellsNobody(t *testing.T) {
+	r := newRig(t, map[string]string{})
+	r.lookupMissing(t, "A", "f")
+	r.create(t, "B", "f")
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("off, told %+v", got)
+	}
+	// Turned on live.
+	if err := r.u.Reconfigure(map[string]string{"cache-invalidation": "on"}); err != nil {
+		t.Fatal(err)
+	}
+	r.lookupMissing(t, "A", "g")
+	r.create(t, "B", "g")
+	if got := r.take(); len(got) != 1 {
+		t.Fatalf("on, told %+v", got)
+	}
+}
+
+// An object pushed out of the full table is invalidated for the clients
+// that still hold interest in it.
+func TestEvictionInvalidates(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.create(t, "B", "f")
+	b := r.create(t, "B", "g")
+	r.u.ForgetClient("B")
+	r.take()
+	r.u.max = 2
+	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
+	r.u.Stat(as("A"), &fop.Loc{GFID: b.GFID})
+	r.lookupMissing(t, "A", "h") // the root pushes a (least recent) out
+	got := r.take()
+	if len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+		t.Fatalf("eviction told %+v", got)
+	}
+}
