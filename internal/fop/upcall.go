@@ -31,6 +31,9 @@ const (
 	UpcallEntry
 	// UpcallGone: the object was removed (its last link went).
 	UpcallGone
+	// UpcallReset (GFID zero): a brick connection went down or came up;
+	// changes may have gone unreported, so caches drop everything.
+	UpcallReset
 )
 
 // UpcallNotifier is implemented by layers that react to their children's

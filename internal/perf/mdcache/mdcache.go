@@ -11,7 +11,9 @@
 // change could be older than it); calls whose effect on attributes is
 // not returned (xattr changes, reads moving atime, removals of names whose
 // object is unknown here) drop what is kept. Between clients the
-// attributes are at most md-cache-timeout old, as GlusterFS's.
+// attributes are at most md-cache-timeout old, as GlusterFS's; with
+// cache-invalidation on, the bricks' upcalls (features/upcall) drop them
+// as soon as another client changes the object (upcall.go).
 package mdcache
 
 import (
@@ -40,6 +42,10 @@ type MDC struct {
 	fop.Base
 	timeout atomic.Int64 // nanoseconds; 0 turns caching off
 	now     func() time.Time
+	// invalidation says whether the bricks' upcalls drop what is kept
+	// (cache-invalidation); emitUpcall passes them on.
+	invalidation atomic.Bool
+	emitUpcall   func(*fop.Upcall)
 
 	mu sync.Mutex
 	m  map[fop.GFID]*record
@@ -78,15 +84,28 @@ func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) != 1 {
 		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
 	}
-	c := &MDC{Base: fop.Base{Next: a.Children[0]}, now: time.Now, m: make(map[fop.GFID]*record)}
+	c := &MDC{Base: fop.Base{Next: a.Children[0]}, now: time.Now, m: make(map[fop.GFID]*record), emitUpcall: a.EmitUpcall}
+	if c.emitUpcall == nil {
+		c.emitUpcall = func(*fop.Upcall) {}
+	}
 	if err := c.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// Reconfigure applies option md-cache-timeout (seconds).
+// Reconfigure applies options md-cache-timeout (seconds) and
+// cache-invalidation (on/off).
 func (c *MDC) Reconfigure(opts map[string]string) error {
+	inv := false
+	if s, ok := opts["cache-invalidation"]; ok {
+		b, err := volopt.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%s: option cache-invalidation: %w", Type, err)
+		}
+		inv = b
+	}
+	c.invalidation.Store(inv)
 	t := DefaultTimeout
 	if s, ok := opts["md-cache-timeout"]; ok {
 		n, err := volopt.ParseTime(s)

@@ -319,6 +319,7 @@ func (c *Client) loop() {
 		close(c.upCh)
 		c.mu.Unlock()
 		c.log.Info("connected to brick", "host", t.host, "brick", t.brick)
+		c.upcall(&fop.Upcall{Flags: fop.UpcallReset})
 		c.report(fop.ChildUp)
 
 		select {
@@ -336,6 +337,8 @@ func (c *Client) loop() {
 		default:
 		}
 		c.log.Warn("disconnected from brick", "host", t.host, "brick", t.brick, "err", conn.Err())
+		// Invalidations sent meanwhile are lost.
+		c.upcall(&fop.Upcall{Flags: fop.UpcallReset})
 		c.report(fop.ChildDown)
 	}
 }
