@@ -92,7 +92,7 @@ func (g *Glusterd) addBrick(ctx context.Context, req api.AddBrickRequest) error 
 		return err
 	}
 	nv := *v
-	nv.Bricks = append(slices.Clone(v.Bricks), bricks...)
+	nv.Bricks = v.WithIDs(append(slices.Clone(v.Bricks), bricks...))
 	if err := g.joinBricks(ctx, v, &nv, bricks); err != nil {
 		g.stopBricks(ctx, v, bricks)
 		return err
@@ -270,8 +270,11 @@ func (g *Glusterd) replaceBrick(ctx context.Context, req api.ReplaceBrickRequest
 	if err := g.checkNewBricks(ctx, st, v, nb, true); err != nil {
 		return err
 	}
-	bricks := slices.Clone(v.Bricks)
+	bricks := v.WithIDs(v.Bricks)
 	old := bricks[i]
+	// NEW serves under OLD's client name: its replicas' changelogs
+	// and linkto files name it so.
+	nb[0].ID = old.ID
 	bricks[i] = nb[0]
 	var dec []string
 	for _, d := range v.Decommissioned {

@@ -39,6 +39,7 @@ func (g *Glusterd) addReplica(ctx context.Context, v *store.Volume, req api.AddB
 		next.Bricks = append(next.Bricks, v.Bricks[s*v.ReplicaCount:(s+1)*v.ReplicaCount]...)
 		next.Bricks = append(next.Bricks, added[s*more:(s+1)*more]...)
 	}
+	next.Bricks = v.WithIDs(next.Bricks)
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpSetReplica, Name: v.Name, Volume: next}); err != nil {
 		return err
 	}

@@ -218,7 +218,7 @@ func ClientVolfile(v *Volume, env Env) (*volfile.File, []string, error) {
 	name := v.Name
 	var clients []string
 	for i, b := range v.Bricks {
-		clients = append(clients, g.add(fmt.Sprintf("%s-client-%d", name, i), typeClient, []volfile.Option{
+		clients = append(clients, g.add(v.ClientName(i), typeClient, []volfile.Option{
 			{Key: "remote-host", Value: b.Host},
 			{Key: "remote-subvolume", Value: b.Path},
 			{Key: "transport-type", Value: "tcp"},

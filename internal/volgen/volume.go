@@ -25,6 +25,11 @@ import (
 type Brick struct {
 	Host string
 	Path string
+	// ID names the brick's protocol/client layer (GlusterFS's brick_id,
+	// "VOL-client-N"). glusterd assigns it once and keeps it when other
+	// bricks leave, because linkto xattrs and afr changelog keys name
+	// subvolumes; empty means VOL-client-<index in Bricks>.
+	ID string
 }
 
 // String formats b as in the CLI: HOST:PATH.
@@ -128,14 +133,27 @@ func (v *Volume) Check() error {
 	if n, g := len(v.Bricks), v.GroupSize(); n%g != 0 {
 		return fmt.Errorf("number of bricks (%d) is not a multiple of %s count (%d)", n, v.groupWord(), g)
 	}
-	seen := map[Brick]bool{}
-	for _, b := range v.Bricks {
-		if seen[b] {
+	seen, ids := map[string]bool{}, map[string]bool{}
+	for i, b := range v.Bricks {
+		if seen[b.String()] {
 			return fmt.Errorf("brick %s is given more than once", b)
 		}
-		seen[b] = true
+		seen[b.String()] = true
+		id := v.ClientName(i)
+		if ids[id] {
+			return fmt.Errorf("brick %s: client name %s is taken", b, id)
+		}
+		ids[id] = true
 	}
 	return nil
+}
+
+// ClientName is the name of the protocol/client layer of brick i.
+func (v *Volume) ClientName(i int) string {
+	if id := v.Bricks[i].ID; id != "" {
+		return id
+	}
+	return fmt.Sprintf("%s-client-%d", v.Name, i)
 }
 
 func (v *Volume) groupWord() string {

@@ -568,3 +568,78 @@ func TestDistributeBrickDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDistributeRemoveBrickKeepsLinktos renames files on a 3-brick volume
+// so that linkto files exist, removes the first brick (start, commit) and
+// checks that no linkto left on the other bricks names the client layer of
+// a brick without its data (the remaining bricks keep their client names,
+// as GlusterFS's brick_id; positional names shifted under the linktos),
+// and that a fresh mount reads every file back.
+func TestDistributeRemoveBrickKeepsLinktos(t *testing.T) {
+	c, bricks := distVolume(t, "lk", 0, 1, 2)
+	mp := c.Mount("lk", 0)
+	must(t, os.Mkdir(filepath.Join(mp, "d"), 0o755))
+	const n = 90
+	for i := range n {
+		p := filepath.Join(mp, "d", fmt.Sprintf("a-%03d", i))
+		must(t, os.WriteFile(p, []byte(fmt.Sprintf("content %d", i)), 0o644))
+		must(t, os.Rename(p, filepath.Join(mp, "d", fmt.Sprintf("b-%03d", i))))
+	}
+	if links := distLinktos(t, bricks); len(links) == 0 {
+		t.Fatal("no rename left a linkto file")
+	}
+	gone := bricks[0]
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "lk", gone, "start"), "volume remove-brick start: success")
+	distWait(t, c, 3, "volume", "remove-brick", "lk", gone, "status")
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "lk", gone, "commit"), "volume remove-brick commit: success")
+	bricks = bricks[1:]
+
+	f, err := c.Volfile(0, "lk")
+	must(t, err)
+	clients := map[string]string{} // client layer -> brick directory
+	for _, v := range f.Volumes {
+		if v.Type == "protocol/client" {
+			clients[v.Name], _ = v.Option("remote-subvolume")
+		}
+	}
+	for p, target := range distLinktos(t, bricks) {
+		dir, ok := clients[target]
+		if !ok {
+			// Stale, as in GlusterFS: it named the removed brick,
+			// whose file moved elsewhere; dht finds no such
+			// subvolume and looks the name up everywhere.
+			continue
+		}
+		st, err := os.Lstat(filepath.Join(dir, "d", filepath.Base(p)))
+		if err != nil || st.Mode()&os.ModeSticky != 0 {
+			t.Errorf("%s: linkto names %s (%s), which has no data file: %v", p, target, dir, err)
+		}
+	}
+	fresh := c.Mount("lk", 1)
+	for i := range n {
+		name := fmt.Sprintf("b-%03d", i)
+		got, err := os.ReadFile(filepath.Join(fresh, "d", name))
+		if want := fmt.Sprintf("content %d", i); err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q (%s)", name, got, err, want, distWhere("d", name, bricks))
+		}
+	}
+}
+
+// distLinktos maps each linkto file under d/ on bricks to the subvolume
+// its xattr names.
+func distLinktos(t *testing.T, bricks []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, b := range bricks {
+		ents, err := os.ReadDir(filepath.Join(distBrickDir(b), "d"))
+		must(t, err)
+		for _, e := range ents {
+			p := filepath.Join(distBrickDir(b), "d", e.Name())
+			buf := make([]byte, 256)
+			if n, err := unix.Lgetxattr(p, "trusted.glusterfs.dht.linkto", buf); err == nil {
+				out[p] = strings.TrimRight(string(buf[:n]), "\x00")
+			}
+		}
+	}
+	return out
+}

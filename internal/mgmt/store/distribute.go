@@ -50,7 +50,7 @@ func (s *State) applyDistribute(c *Command) error {
 				return fmt.Errorf("set-bricks: decommissioned brick %s is not in the volume", d)
 			}
 		}
-		v.Bricks = slices.Clone(c.Bricks)
+		v.Bricks = v.WithIDs(c.Bricks)
 		v.Decommissioned = slices.Clone(c.Decommissioned)
 		v.Version++
 	case OpSetRebalance:

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"slices"
 )
 
 // OpSetReplica changes a volume's replica count together with its brick
@@ -24,7 +23,7 @@ func (s *State) applyReplica(c *Command) error {
 	if len(n.Bricks)%n.ReplicaCount != 0 {
 		return fmt.Errorf("set-replica: %d bricks are not a multiple of replica %d", len(n.Bricks), n.ReplicaCount)
 	}
-	v.Bricks = slices.Clone(n.Bricks)
+	v.Bricks = v.WithIDs(n.Bricks)
 	v.ReplicaCount = n.ReplicaCount
 	v.ArbiterCount = n.ArbiterCount
 	v.Version++

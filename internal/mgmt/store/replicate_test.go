@@ -4,7 +4,7 @@ import "testing"
 
 func TestSetReplica(t *testing.T) {
 	s := pool()
-	b1, b2, b3 := Brick{"h1", "/b/1", "u1"}, Brick{"h2", "/b/1", "u2"}, Brick{"h1", "/b/3", "u1"}
+	b1, b2, b3 := Brick{Host: "h1", Path: "/b/1", PeerID: "u1"}, Brick{Host: "h2", Path: "/b/1", PeerID: "u2"}, Brick{Host: "h1", Path: "/b/3", PeerID: "u1"}
 	v := vol("v", b1, b2)
 	v.ReplicaCount = 2
 	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: v}); err != nil {

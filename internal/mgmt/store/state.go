@@ -35,6 +35,11 @@ type Brick struct {
 	Host   string `json:"host"`
 	Path   string `json:"path"`
 	PeerID string `json:"peerId"` // UUID of the node that hosts it
+	// ID names the brick's client layer, VOL-client-N (GlusterFS's
+	// brick_id): given once, kept while other bricks come and go,
+	// because linkto xattrs and afr changelog keys name it. Empty in
+	// pools stored before IDs: the brick's position then.
+	ID string `json:"id,omitempty"`
 }
 
 // Name is the brick as users write it, HOST:PATH.
@@ -112,7 +117,7 @@ func (v *Volume) Volgen() *volgen.Volume {
 		gv.StripeCount = 0
 	}
 	for i, b := range v.Bricks {
-		gv.Bricks = append(gv.Bricks, volgen.Brick{Host: b.Host, Path: b.Path})
+		gv.Bricks = append(gv.Bricks, volgen.Brick{Host: b.Host, Path: b.Path, ID: b.ID})
 		if slices.Contains(v.Decommissioned, b.Name()) {
 			gv.Decommissioned = append(gv.Decommissioned, i)
 		}
@@ -262,6 +267,7 @@ func (s *State) Apply(c *Command) error {
 		nv := *v
 		nv.Status = StatusCreated
 		nv.Version = 1
+		nv.Bricks = (&Volume{Name: nv.Name}).WithIDs(nv.Bricks)
 		s.Volumes[v.Name] = &nv
 	case OpDeleteVolume:
 		v, ok := s.Volumes[c.Name]

@@ -29,18 +29,18 @@ func vol(name string, bricks ...Brick) *Volume {
 // TestApplyRefusals: a refused command leaves the state as it was.
 func TestApplyRefusals(t *testing.T) {
 	s := pool()
-	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b/1", "u1"}, Brick{"h2", "/b/1", "u2"})}); err != nil {
+	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/b/1", PeerID: "u1"}, Brick{Host: "h2", Path: "/b/1", PeerID: "u2"})}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		c    Command
 		want string
 	}{
-		{Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/c", "u1"})}, "Volume v already exists"},
-		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{"h3", "/c", "u3"})}, "Host h3 is not in 'Peer in Cluster' state"},
-		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{"h1", "/b/1/x", "u1"})}, "Brick: h1:/b/1/x not available. Brick may be containing or be contained by an existing brick."},
-		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{"h1", "/b", "u1"})}, "Brick: h1:/b not available. Brick may be containing or be contained by an existing brick."},
-		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{"h1", "/c", "u1"}, Brick{"h1", "/c", "u1"})}, "Found duplicate exports h1:/c"},
+		{Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/c", PeerID: "u1"})}, "Volume v already exists"},
+		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{Host: "h3", Path: "/c", PeerID: "u3"})}, "Host h3 is not in 'Peer in Cluster' state"},
+		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{Host: "h1", Path: "/b/1/x", PeerID: "u1"})}, "Brick: h1:/b/1/x not available. Brick may be containing or be contained by an existing brick."},
+		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{Host: "h1", Path: "/b", PeerID: "u1"})}, "Brick: h1:/b not available. Brick may be containing or be contained by an existing brick."},
+		{Command{Op: OpCreateVolume, Volume: vol("w", Brick{Host: "h1", Path: "/c", PeerID: "u1"}, Brick{Host: "h1", Path: "/c", PeerID: "u1"})}, "Found duplicate exports h1:/c"},
 		{Command{Op: OpDeleteVolume, Name: "nope"}, "Volume nope does not exist"},
 		{Command{Op: OpSetStatus, Name: "v", Status: StatusStopped}, "Volume v is not in the started state"},
 		{Command{Op: OpRemovePeer, Name: "u2"}, "Peer h2 hosts one or more bricks. If the peer is in not recoverable state then use either replace-brick or remove-brick command with force to remove all bricks from the peer and attempt the peer detach again."},
@@ -72,7 +72,7 @@ func TestApplyRefusals(t *testing.T) {
 
 func TestOptionsBumpVersion(t *testing.T) {
 	s := pool()
-	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})}); err != nil {
+	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/b", PeerID: "u1"})}); err != nil {
 		t.Fatal(err)
 	}
 	v0 := s.Volumes["v"].Version
@@ -127,10 +127,10 @@ func TestRaftSingleNode(t *testing.T) {
 	if err := s.Apply(ctx, &Command{Op: OpAddPeer, Peer: &Peer{"u1", "h1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Apply(ctx, &Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})}); err != nil {
+	if err := s.Apply(ctx, &Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/b", PeerID: "u1"})}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Apply(ctx, &Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/c", "u1"})}); err == nil {
+	if err := s.Apply(ctx, &Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/c", PeerID: "u1"})}); err == nil {
 		t.Fatal("duplicate volume accepted")
 	}
 	if err := s.Close(); err != nil {
@@ -162,7 +162,7 @@ func TestSavedState(t *testing.T) {
 	}
 	f := newFSM(path, io.Discard)
 	apply(f, 3, Command{Op: OpAddPeer, Peer: &Peer{"u1", "h1"}})
-	apply(f, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})})
+	apply(f, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/b", PeerID: "u1"})})
 
 	g := newFSM(path, io.Discard)
 	if st := g.state(); st.Index != 4 || st.Volumes["v"] == nil {
@@ -172,7 +172,7 @@ func TestSavedState(t *testing.T) {
 	if st := g.state(); st.Index != 4 || st.Volumes["v"] == nil {
 		t.Fatalf("during replay: %+v", st)
 	}
-	apply(g, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{"h1", "/b", "u1"})})
+	apply(g, 4, Command{Op: OpCreateVolume, Volume: vol("v", Brick{Host: "h1", Path: "/b", PeerID: "u1"})})
 	apply(g, 5, Command{Op: OpSetStatus, Name: "v", Status: StatusStarted})
 	if st := g.state(); st.Index != 5 || st.Volumes["v"].Status != StatusStarted {
 		t.Fatalf("after replay: %+v", st)
