@@ -12,6 +12,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
 	"github.com/gluster-go/gluster-go/internal/perf/mdcache"
+	"github.com/gluster-go/gluster-go/internal/perf/nlcache"
 	"github.com/gluster-go/gluster-go/internal/perf/quickread"
 	"github.com/gluster-go/gluster-go/internal/perf/writebehind"
 	"github.com/gluster-go/gluster-go/internal/posix"
@@ -37,5 +38,6 @@ func Registry() graph.Registry {
 		mdcache.Type:     mdcache.New,
 		writebehind.Type: writebehind.New,
 		upcall.Type:      upcall.New,
+		nlcache.Type:     nlcache.New,
 	}
 }
