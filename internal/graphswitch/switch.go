@@ -2,14 +2,17 @@
 // can change shape: a Switch forwards every file operation to the newest
 // graph, so that after add-brick, remove-brick or replace-brick a mount
 // swaps in a graph with the new bricks without remounting (GlusterFS's
-// graph switch). Files and directories opened on an older graph keep using
-// it until they are closed; an older graph is closed once nothing uses it.
+// graph switch). Files and directories open at the switch move to the new
+// graph with it (GlusterFS's FUSE fd migration), so that writes through
+// them reach the new bricks too; an older graph is closed once nothing
+// uses it.
 package graphswitch
 
 import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -29,8 +32,13 @@ type Switch struct {
 type gen struct {
 	g     *graph.Graph
 	top   fop.Layer
-	users int // open FDs plus calls in flight
-	old   bool
+	users int                  // open FDs plus calls in flight without an FD
+	fds   map[*openFD]struct{} // FDs open on it
+	old   atomic.Bool          // set under Switch.mu; read without it by FD calls
+}
+
+func newGen(g *graph.Graph) *gen {
+	return &gen{g: g, top: g.Top, fds: map[*openFD]struct{}{}}
 }
 
 var _ fop.Layer = (*Switch)(nil)
@@ -40,21 +48,34 @@ func New(g *graph.Graph, log *slog.Logger) *Switch {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Switch{log: log, cur: &gen{g: g, top: g.Top}}
+	return &Switch{log: log, cur: newGen(g)}
 }
 
-// Swap makes g the graph new operations go to. The previous graph is
-// closed once its open FDs are released and its calls have returned.
+// Swap makes g the graph new operations go to and moves the FDs open on
+// the previous graph to it (those busy in a call move at their next
+// call). The previous graph is closed once its last FD has moved or been
+// released and its calls have returned.
 func (s *Switch) Swap(g *graph.Graph) {
 	s.mu.Lock()
 	prev := s.cur
-	s.cur = &gen{g: g, top: g.Top}
-	prev.old = true
+	s.cur = newGen(g)
+	prev.old.Store(true)
 	idle := prev.users == 0
+	fds := make([]*openFD, 0, len(prev.fds))
+	for o := range prev.fds {
+		fds = append(fds, o)
+	}
 	s.mu.Unlock()
-	s.log.Info("switched to a new graph")
+	s.log.Info("switched to a new graph", "open-fds", len(fds))
 	if idle {
 		s.retire(prev)
+		return
+	}
+	for _, o := range fds {
+		if o.mu.TryLock() {
+			s.migrate(o)
+			o.mu.Unlock()
+		}
 	}
 }
 
@@ -62,7 +83,7 @@ func (s *Switch) Swap(g *graph.Graph) {
 func (s *Switch) Close() error {
 	s.mu.Lock()
 	cur := s.cur
-	cur.old = true
+	cur.old.Store(true)
 	idle := cur.users == 0
 	s.mu.Unlock()
 	if idle {
@@ -77,50 +98,86 @@ func (s *Switch) retire(g *gen) {
 	}
 }
 
-// enter returns the graph for a call: the one fd was opened on, or the
-// current one, and counts the call until leave.
-func (s *Switch) enter(fd *fop.FD) *gen {
+// use is one call's hold on a graph: for a call on an FD open here, the
+// FD's graph and the FD as that graph knows it.
+type use struct {
+	g  *gen
+	fd *fop.FD
+	o  *openFD // nil unless the call is on an FD open here
+}
+
+// enter returns the graph for a call: the one fd lives on (moving fd to
+// the current graph first if it is still on an older one), or the
+// current one. The use lasts until leave.
+func (s *Switch) enter(fd *fop.FD) use { return s.hold(fd, true) }
+
+// hold is enter; a release (move false) does not move its FD first.
+func (s *Switch) hold(fd *fop.FD, move bool) use {
+	if fd != nil {
+		if v, ok := fd.Ctx(s); ok {
+			o := v.(*openFD)
+			o.mu.RLock()
+			if move && s.stale(o) {
+				o.mu.RUnlock()
+				o.mu.Lock()
+				s.migrate(o)
+				o.mu.Unlock()
+				o.mu.RLock()
+			}
+			return use{g: o.g, fd: o.fd, o: o}
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := s.cur
-	if fd != nil {
-		if v, ok := fd.Ctx(s); ok {
-			g = v.(*gen)
-		}
-	}
 	g.users++
-	return g
+	return use{g: g, fd: fd}
 }
 
-func (s *Switch) leave(g *gen) { s.drop(g) }
+// leave ends a use; an FD's own use of its graph lasts until it is
+// released.
+func (s *Switch) leave(u use) {
+	if u.o != nil {
+		u.o.mu.RUnlock()
+		return
+	}
+	s.drop(u.g)
+}
 
 // drop ends one use of g and closes g if it was the last of a retired
 // graph.
 func (s *Switch) drop(g *gen) {
 	s.mu.Lock()
 	g.users--
-	idle := g.old && g.users == 0
+	idle := g.old.Load() && g.users == 0
 	s.mu.Unlock()
 	if idle {
 		s.retire(g)
 	}
 }
 
-// opened records that fd lives on g.
-func (s *Switch) opened(fd *fop.FD, g *gen) {
+// opened records that fd, opened on u's graph (with flags; dir for a
+// directory), is open.
+func (s *Switch) opened(fd *fop.FD, u use, flags uint32, dir bool) {
+	o := &openFD{g: u.g, fd: fd, flags: reopenFlags(flags), dir: dir}
 	s.mu.Lock()
-	g.users++
+	u.g.users++
+	u.g.fds[o] = struct{}{}
 	s.mu.Unlock()
-	fd.SetCtx(s, g)
+	fd.SetCtx(s, o)
 }
 
-// closed ends fd's use of g.
-func (s *Switch) closed(fd *fop.FD, g *gen) {
-	if _, ok := fd.Ctx(s); !ok {
+// closed ends fd's use of its graph after its release.
+func (s *Switch) closed(fd *fop.FD, u use) {
+	if u.o == nil {
 		return
 	}
 	fd.DelCtx(s)
-	s.drop(g)
+	s.mu.Lock()
+	delete(u.g.fds, u.o)
+	s.mu.Unlock()
+	u.o.closed = true // the release holds o.mu for reading: no migration runs
+	s.drop(u.g)
 }
 
 // upWait bounds how long a new graph may take to reach its bricks before

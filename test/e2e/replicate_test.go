@@ -358,10 +358,17 @@ func TestReplicateChangeReplicaCount(t *testing.T) {
 		}
 	}
 	must(t, os.Symlink("dir0/sub/f1", filepath.Join(mp, "link")))
-	c.Unmount(mp)
+	// A file kept open across the change: the mount moves it to the new
+	// graph, so what is written through it later reaches the new replica.
+	held, err := os.OpenFile(filepath.Join(mp, "open-across"), os.O_CREATE|os.O_WRONLY, 0o644)
+	must(t, err)
+	defer held.Close()
+	_, err = held.WriteString("before add-brick\n")
+	must(t, err)
 
 	expect(t, c.MustGluster(0, "volume", "add-brick", "rv", "replica", "3", bricks[2], "force"), "volume add-brick: success")
 	expect(t, c.MustGluster(1, "volume", "info", "rv"), "Number of Bricks: 1 x 3 = 3", "Brick3: "+bricks[2])
+	waitLog(t, filepath.Join(c.Root, "client-rv-0.log"), "switched to a new graph")
 	want := c.MustChecksum(brickDir(bricks[0]))
 	deadline := time.Now().Add(healWait)
 	for c.MustChecksum(brickDir(bricks[2])) != want {
@@ -370,8 +377,12 @@ func TestReplicateChangeReplicaCount(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	_, err = held.WriteString("after add-brick, through the same descriptor\n")
+	must(t, errors.Join(err, held.Close()))
+	c.Unmount(mp)
 	waitHealed(t, c, "rv", 3)
 	sameBricks(t, c, bricks)
+	expectFile(t, filepath.Join(brickDir(bricks[2]), "open-across"), "before add-brick\nafter add-brick, through the same descriptor\n")
 
 	// A new mount writes to the three replicas.
 	mp = c.Mount("rv", 0)
@@ -390,6 +401,21 @@ func TestReplicateChangeReplicaCount(t *testing.T) {
 	expectFile(t, filepath.Join(mp, "after-add"), "three copies\n")
 	if out, err := c.Gluster(0, "volume", "remove-brick", "rv", "replica", "1", bricks[1], "start"); err == nil {
 		t.Errorf("lowering the replica count without force succeeded:\n%s", out)
+	}
+}
+
+// waitLog waits until the log file p holds line.
+func waitLog(t *testing.T, p, line string) {
+	t.Helper()
+	deadline := time.Now().Add(healWait)
+	for {
+		if b, _ := os.ReadFile(p); strings.Contains(string(b), line) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %q", p, line)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
