@@ -144,7 +144,7 @@ func (s *supervisor) restoreLocal(ctx context.Context) {
 // local bricks, stopped or deleted ones lose them. It acts only on
 // changes, so a brick killed by hand stays down until "start force".
 func (s *supervisor) reconcileLoop(ctx context.Context) {
-	if err := s.g.store.WaitCaughtUp(ctx); err != nil {
+	if !s.g.catchUp(ctx, "bricks") {
 		return
 	}
 	for {

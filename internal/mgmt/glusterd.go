@@ -176,6 +176,20 @@ func (g *Glusterd) Serve(ctx context.Context, ready func()) error {
 // pool has no quorum serves its local view after that.
 const settleMax = 10 * time.Second
 
+// catchUp waits for the store to apply the log it held at start before
+// what follows it (who) acts on the pool state; when that cannot happen
+// (no quorum, or the node joined a pool meanwhile) it goes on with the
+// local state. It reports false only when ctx ended.
+func (g *Glusterd) catchUp(ctx context.Context, who string) bool {
+	if err := g.store.WaitCaughtUp(ctx); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		g.log.Warn("pool state not caught up; going on with the local state", "for", who, "err", err)
+	}
+	return true
+}
+
 // waitSettled waits until the store holds the pool (this node recorded as
 // a peer), so that the first CLI command after startup sees it.
 func (g *Glusterd) waitSettled(ctx context.Context) {

@@ -50,7 +50,7 @@ func newHealDaemons(g *Glusterd) *healDaemons {
 // follow keeps the daemons in line with the store until ctx ends.
 func (d *healDaemons) follow(ctx context.Context) {
 	defer d.stopAll()
-	if err := d.g.store.WaitCaughtUp(ctx); err != nil {
+	if !d.g.catchUp(ctx, "self-heal daemons") {
 		return
 	}
 	for {

@@ -61,11 +61,9 @@ func (r *rebalancers) stateFile(vol string) string {
 // follow keeps the jobs in line with the store until ctx ends.
 func (r *rebalancers) follow(ctx context.Context) {
 	defer r.stopAll()
-	// Bounded: a node that joins a pool meanwhile restarts its store,
-	// and the wait would never end.
-	wctx, cancel := context.WithTimeout(ctx, settleMax)
-	r.g.store.WaitCaughtUp(wctx)
-	cancel()
+	if !r.g.catchUp(ctx, "rebalance") {
+		return
+	}
 	for {
 		ch := r.g.store.Updated()
 		r.reconcile(ctx, r.g.store.State())

@@ -495,19 +495,36 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 
 func (snapshot) Release() {}
 
+// ErrRestarted is what WaitCaughtUp returns when the store restarts
+// under it: the node joined a pool (peer probe) or left one, and the log
+// it was waiting for is gone.
+var ErrRestarted = errors.New("store restarted (pool join or detach)")
+
+// catchUpMax bounds WaitCaughtUp when the caller's context does not.
+const catchUpMax = 30 * time.Second
+
 // WaitCaughtUp returns once every log entry this node held when it
 // started is applied, so that its state is no older than before a restart
 // (it needs a leader, and so quorum, when the log has uncommitted tail).
+// It gives up, with an error saying why, when the store restarts or after
+// catchUpMax (or ctx's deadline): callers then work from the local state.
 func (s *Raft) WaitCaughtUp(ctx context.Context) error {
 	r, err := s.raft()
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, catchUpMax)
+	defer cancel()
 	target := r.LastIndex()
 	for r.AppliedIndex() < target {
+		if cur, err := s.raft(); err != nil || cur != r {
+			return fmt.Errorf("store: wait for the log held at start: %w", ErrRestarted)
+		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("store: applied %d of the %d log entries held at start; no leader (pool without quorum?): %w",
+				r.AppliedIndex(), target, ctx.Err())
+		case <-s.fsm.updated():
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
