@@ -24,6 +24,7 @@ const (
 	typeLocks     = "features/locks"
 	typeChangelog = "features/changelog"
 	typeIndex     = "features/index"
+	typeUpcall    = "features/upcall"
 	typeArbiter   = "features/arbiter"
 	typeMarker    = "features/marker"
 	typeIOThreads = "performance/io-threads"
@@ -55,6 +56,7 @@ func clientStack() []optional {
 		{typ: "performance/io-cache", when: sw("performance.io-cache")},
 		{typ: "performance/quick-read", when: sw("performance.quick-read")},
 		{typ: "performance/open-behind", when: sw("performance.open-behind")},
+		{typ: "performance/nl-cache", when: sw("performance.nl-cache")},
 		{typ: "performance/md-cache", when: sw("performance.stat-prefetch")},
 		{typ: typeIOThreads, when: sw("performance.client-io-threads")},
 	}
@@ -75,6 +77,9 @@ func brickStack() []optional {
 			}
 		}},
 		{typ: typeLocks, what: "POSIX and internal locking"},
+		// Above locks, as GlusterFS stacks it: sees every change that
+		// the layers above let through.
+		{typ: typeUpcall},
 		{typ: typeIOThreads},
 		{typ: typeIndex, opts: func(g *gen) []volfile.Option {
 			return []volfile.Option{{Key: "index-base", Value: path.Join(g.brick.Path, ".glusterfs/indices")}}

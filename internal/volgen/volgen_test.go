@@ -23,7 +23,7 @@ func allTypes() map[string]bool {
 		"performance/io-cache", "performance/quick-read", "performance/open-behind",
 		"performance/md-cache", "performance/io-threads", "features/changelog", "features/index",
 		"features/marker", "features/quota", "features/read-only", "features/worm", "features/shard",
-		"features/arbiter",
+		"features/arbiter", "features/upcall", "performance/nl-cache",
 	} {
 		t[s] = true
 	}

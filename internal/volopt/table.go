@@ -16,6 +16,8 @@ const (
 	layerQR        = "performance/quick-read"
 	layerOB        = "performance/open-behind"
 	layerMDC       = "performance/md-cache"
+	layerNLC       = "performance/nl-cache"
+	layerUpcall    = "features/upcall"
 	layerIOT       = "performance/io-threads"
 	layerPosix     = "storage/posix"
 	layerQuota     = "features/quota"
@@ -233,6 +235,8 @@ func table() []Option {
 			Description: "Enable/disable the open-behind layer in the client graph."},
 		{Key: "performance.stat-prefetch", Kind: Bool, Default: "on", Targets: ts(cl(layerMDC, "")),
 			Description: "Enable/disable the metadata caching layer (md-cache) in the client graph."},
+		{Key: "performance.nl-cache", Kind: Bool, Default: "on", Targets: ts(cl(layerNLC, "")),
+			Description: "Enable/disable the negative lookup cache (nl-cache) in the client graph: lookups of names known absent are answered without the bricks (on by default in this release; GlusterFS defaults to off). Without features.cache-invalidation another client's new name may stay unseen for performance.nl-cache-timeout."},
 		{Key: "performance.client-io-threads", Kind: Bool, Default: "off", Targets: ts(cl(layerIOT, "")),
 			Description: "Enable/disable the io-threads layer in the client graph."},
 
@@ -273,11 +277,23 @@ func table() []Option {
 		{Key: "performance.md-cache-timeout", Kind: Time, Default: "1", Min: 0, Max: 600,
 			Targets:     ts(cl(layerMDC, "md-cache-timeout")),
 			Description: "Seconds md-cache trusts cached attributes."},
+		{Key: "performance.nl-cache-timeout", Kind: Time, Default: "60", Min: 0, Max: 600,
+			Targets:     ts(cl(layerNLC, "nl-cache-timeout")),
+			Description: "Seconds nl-cache trusts what it knows of a directory's absent names; keep it at most features.cache-invalidation-timeout."},
+		{Key: "performance.cache-invalidation", Kind: Bool, Default: "on",
+			Targets:     ts(Target{Graph: ClientGraph, Layer: layerMDC, Option: "cache-invalidation", Always: true}),
+			Description: "md-cache drops an object's cached attributes when a brick reports that another client changed it (needs features.cache-invalidation; on by default in this release; GlusterFS defaults to off)."},
 		{Key: "performance.io-thread-count", Kind: Int, Default: "16", Min: 1, Max: 64,
 			Targets:     ts(both(layerIOT, "thread-count")),
 			Description: "Worker threads of the io-threads layer."},
 
 		// Features.
+		{Key: "features.cache-invalidation", Kind: Bool, Default: "on",
+			Targets:     ts(Target{Graph: BrickGraph, Layer: layerUpcall, Option: "cache-invalidation", Always: true}),
+			Description: "Bricks tell clients when another client changes an object or a directory's entries they recently looked at, so that client caches (md-cache, nl-cache, the kernel's) drop it at once (on by default in this release; GlusterFS defaults to off)."},
+		{Key: "features.cache-invalidation-timeout", Kind: Time, Default: "60", Min: 0, Max: 600,
+			Targets:     ts(br(layerUpcall, "cache-invalidation-timeout")),
+			Description: "Seconds a brick remembers that a client looked at an object, to tell it of changes; client caches must not trust anything longer (performance.nl-cache-timeout, performance.md-cache-timeout)."},
 		{Key: "features.quota", Kind: Bool, Default: "off",
 			Targets:     ts(br(layerQuota, ""), br(layerMarker, "quota")),
 			Description: "Enable quota accounting and enforcement (normally through gluster volume quota VOL enable)."},

@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gluster-go/gluster-go/test/cluster"
+)
+
+// upcallWait bounds how long client A may take to hear of client B's
+// change: the brick's notification is on its way when B's call returns.
+// It is a hang guard, not a performance check.
+const upcallWait = 10 * time.Second
+
+// twoClients makes a volume of the given layout ("single", "replica",
+// "distribute") with options set before the start, and mounts it twice.
+func twoClients(t *testing.T, layout string, opts ...string) (a, b string) {
+	t.Helper()
+	var c *cluster.Cluster
+	switch layout {
+	case "single":
+		c, _ = layoutVolume(t, 1, nil, opts...)
+	case "replica":
+		c, _ = replicaVolume(t, 2, opts...)
+	case "distribute":
+		c, _ = layoutVolume(t, 3, nil, opts...)
+	}
+	return c.Mount("rv", 0), c.Mount("rv", 0)
+}
+
+// sees polls until p exists in A's view (an open without O_CREAT
+// succeeds and its directory lists it), or the wait ends.
+func sees(p string, wait time.Duration) bool {
+	for end := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		f, err := os.Open(p)
+		if err == nil {
+			f.Close()
+			names, _ := os.ReadDir(filepath.Dir(p))
+			if slices.ContainsFunc(names, func(e os.DirEntry) bool { return e.Name() == filepath.Base(p) }) {
+				return true
+			}
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
+// absentFor asserts that A does not see p (its negative caches answer).
+func mustBeAbsent(t *testing.T, p string) {
+	t.Helper()
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stat %s before it exists: %v", p, err)
+	}
+}
+
+// TestUpcallNewNamesSeenByOtherClient: client A knows a directory's
+// content (it made the directory, it listed it, it looked a name up and
+// found nothing); client B creates names in it; A sees them at once,
+// though nl-cache would otherwise answer ENOENT for nl-cache-timeout.
+func TestUpcallNewNamesSeenByOtherClient(t *testing.T) {
+	for _, layout := range []string{"single", "replica", "distribute"} {
+		t.Run(layout, func(t *testing.T) {
+			a, b := twoClients(t, layout, "performance.nl-cache-timeout", "600")
+			// A made the directory: nl-cache knows it is empty.
+			must(t, os.Mkdir(filepath.Join(a, "made"), 0o755))
+			mustBeAbsent(t, filepath.Join(a, "made", "x"))
+			// B made this one; A listed it to the end.
+			must(t, os.Mkdir(filepath.Join(b, "listed"), 0o755))
+			must(t, os.WriteFile(filepath.Join(b, "listed", "old"), nil, 0o644))
+			if _, err := os.ReadDir(filepath.Join(a, "listed")); err != nil {
+				t.Fatal(err)
+			}
+			mustBeAbsent(t, filepath.Join(a, "listed", "x"))
+			// A looked names up in the root and found nothing.
+			for i := range 3 {
+				mustBeAbsent(t, filepath.Join(a, "n"+strconv.Itoa(i)))
+			}
+			for round := range 3 {
+				for _, p := range []string{"made/x" + strconv.Itoa(round), "listed/x" + strconv.Itoa(round), "n" + strconv.Itoa(round)} {
+					mustBeAbsent(t, filepath.Join(a, p))
+					must(t, os.WriteFile(filepath.Join(b, p), []byte("from b"), 0o644))
+					if !sees(filepath.Join(a, p), upcallWait) {
+						t.Fatalf("round %d: client A does not see %s, created by client B", round, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestUpcallOffLeavesNLCacheStale shows what the test above guards
+// against: with nl-cache on and the bricks' invalidations off, client A
+// goes on answering ENOENT for a name client B created.
+func TestUpcallOffLeavesNLCacheStale(t *testing.T) {
+	a, b := twoClients(t, "single", "features.cache-invalidation", "off", "performance.nl-cache-timeout", "600")
+	must(t, os.Mkdir(filepath.Join(a, "made"), 0o755))
+	p := filepath.Join("made", "x")
+	mustBeAbsent(t, filepath.Join(a, p))
+	must(t, os.WriteFile(filepath.Join(b, p), []byte("from b"), 0o644))
+	if sees(filepath.Join(a, p), 2*time.Second) {
+		t.Fatal("client A saw client B's name without invalidations: nl-cache is not in the graph, or the check above proves nothing")
+	}
+}
