@@ -82,13 +82,13 @@ func pattern(seed uint64, n int) []byte {
 	return b
 }
 
-// TestReplicateKillDuringLargeWrite SIGKILLs a brick while a 256 MiB file
-// is being written: the writer sees no error, and once the brick is back
-// and healed both bricks hold the file's bytes.
+// TestReplicateKillDuringLargeWrite SIGKILLs a brick while a 1 GiB file
+// is being written (issue 5): the writer sees no error, and once the brick
+// is back and healed both bricks hold the file's bytes.
 func TestReplicateKillDuringLargeWrite(t *testing.T) {
 	c, bricks := replicaVolume(t, 2)
 	mp := c.Mount("rv", 0)
-	const size, chunk = 256 << 20, 1 << 20
+	const size, chunk = 1 << 30, 1 << 20
 	killAt := size / 4
 	f, err := os.Create(filepath.Join(mp, "big"))
 	must(t, err)
@@ -128,11 +128,11 @@ func fileSum(t *testing.T, p string) string {
 }
 
 // TestReplicateKillDuringSmallFiles SIGKILLs a brick in the middle of
-// 2,000 small-file creates (the benchmark does 10,000).
+// 10,000 small-file creates (issue 5).
 func TestReplicateKillDuringSmallFiles(t *testing.T) {
 	c, bricks := replicaVolume(t, 2)
 	mp := c.Mount("rv", 0)
-	const files = 2000
+	const files = 10000
 	for i := range files {
 		if i == files/3 {
 			c.KillBrick("rv", bricks[0])
