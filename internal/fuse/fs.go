@@ -92,6 +92,10 @@ type FS struct {
 	handles sync.Map // uint64 -> *fop.FD (files) or *dirStream
 
 	ready chan struct{} // closed once the graph is up or UpTimeout passed
+
+	inval     chan fop.Upcall // kernel invalidations to send (invalidate.go)
+	unmounted chan struct{}
+	unmount   sync.Once
 }
 
 var _ fuse.RawFileSystem = (*FS)(nil)
@@ -122,6 +126,8 @@ func New(top fop.Layer, o Options) *FS {
 		inodes:        newInodeTable(o.Root, o.RootPath),
 		groups:        newGroupCache(o.ProcFS, o.GroupsTTL),
 		ready:         make(chan struct{}),
+		inval:         make(chan fop.Upcall, invalQueue),
+		unmounted:     make(chan struct{}),
 	}
 	go fs.waitUp()
 	return fs
@@ -143,10 +149,13 @@ func (fs *FS) waitUp() {
 func (fs *FS) String() string { return "glusterfs" }
 
 // Init is called once the kernel has accepted the mount.
-func (fs *FS) Init(*fuse.Server) {}
+func (fs *FS) Init(srv *fuse.Server) { go fs.invalidator(srv) }
 
 // OnUnmount is called after the last request.
-func (fs *FS) OnUnmount() { fs.log.Info("unmounted") }
+func (fs *FS) OnUnmount() {
+	fs.unmount.Do(func() { close(fs.unmounted) })
+	fs.log.Info("unmounted")
+}
 
 // SetDebug is unused: go-fuse's own Debug option logs requests.
 func (fs *FS) SetDebug(bool) {}

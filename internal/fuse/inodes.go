@@ -89,6 +89,17 @@ func (t *inodeTable) get(id uint64) *inode {
 	return n
 }
 
+// idOf returns the node id of gfid, if the kernel knows it.
+func (t *inodeTable) idOf(g fop.GFID) (uint64, bool) {
+	s := t.shardOfGFID(g)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.byGFID[g]; n != nil {
+		return n.id, true
+	}
+	return 0, false
+}
+
 // ref records one more kernel lookup of gfid, reached as name in parent,
 // and returns its node. Hard links share one node.
 func (t *inodeTable) ref(g fop.GFID, parent *inode, name string) *inode {

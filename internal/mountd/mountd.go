@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/fuse"
 	"github.com/gluster-go/gluster-go/internal/graph"
 	"github.com/gluster-go/gluster-go/internal/graphswitch"
@@ -102,7 +104,15 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 		return fmt.Errorf("mount point %s: %w", mnt, syscall.ENOTDIR)
 	}
 
-	g, err := graph.Build(vf.File, reg, graph.Options{Logger: log})
+	// The bridge, once mounted, drops the kernel's caches of what other
+	// clients change (the bricks' upcalls reaching the top of the graph).
+	var bridgeRef atomic.Pointer[fuse.FS]
+	gopts := graph.Options{Logger: log, OnUpcall: func(u *fop.Upcall) {
+		if b := bridgeRef.Load(); b != nil {
+			b.Invalidate(u)
+		}
+	}}
+	g, err := graph.Build(vf.File, reg, gopts)
 	if err != nil {
 		return err
 	}
@@ -129,6 +139,7 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	mo := cfg.Mount
 	mo.FsName = fsName
 	bridge := fuse.New(sw, fo)
+	bridgeRef.Store(bridge)
 	srv, err := fuse.Mount(mnt, bridge, mo)
 	if err != nil {
 		return err
@@ -154,7 +165,7 @@ func run(ctx context.Context, cfg Config, reg graph.Registry, log *slog.Logger, 
 	followCtx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
 	if fetcher != nil {
-		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(reg, graph.Options{Logger: log}), log.With("component", "volfetch"))
+		go volfetch.FollowRebuild(followCtx, fetcher, vf, g, sw.Rebuilder(reg, gopts), log.With("component", "volfetch"))
 	}
 
 	usr1 := make(chan os.Signal, 1)
