@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,6 +149,7 @@ func (r *rebalancers) serve(ctx context.Context, v *store.Volume, run *rebalance
 		Drain:     op.Kind == store.RebalanceRemove,
 		Force:     op.Force,
 		Commit:    op.Commit,
+		Workers:   rebalance.Throttle(optionValue(v, "cluster.rebal-throttle"), runtime.NumCPU()),
 		StateFile: r.stateFile(v.Name),
 		Log:       log,
 	}

@@ -69,6 +69,8 @@ type Job struct {
 	// files behind the first pass).
 	Drain  bool
 	Commit uint32
+	// Workers is how many files migrate at once (0 = 1); see Workers.
+	Workers int
 	// StateFile keeps progress across restarts ("" = not kept).
 	StateFile string
 	Log       *slog.Logger
@@ -279,48 +281,93 @@ func (j *Job) retryDown(ctx context.Context, path string, step func() error) err
 	}
 }
 
-// migrateFrom moves the files child c holds in dir to where they hash.
+// Throttle is the number of files migrated in parallel for a
+// cluster.rebal-throttle value, as GlusterFS sizes its migrator threads:
+// lazy one, normal half the cores (at least two), aggressive every core
+// (at least four). Unknown values mean normal.
+func Throttle(value string, cores int) int {
+	switch value {
+	case "lazy":
+		return 1
+	case "aggressive":
+		return max(4, cores)
+	}
+	return max(2, cores/2)
+}
+
+// migrateFrom moves the files child c holds in dir to where they hash,
+// Workers at a time.
 func (j *Job) migrateFrom(ctx context.Context, dir *fop.Loc, c int) error {
 	ents, err := listChild(ctx, j.DHT.Child(c), dir)
 	if err != nil {
 		return fmt.Errorf("rebalance %s: list %s: %w", dir.Path, j.DHT.Children()[c], err)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range max(j.Workers, 1) {
+		wg.Go(func() {
+			for name := range work {
+				if err := j.migrateOne(ctx, dir, c, name); err != nil {
+					cancel(err) // a brick went away: the crawl waits for it
+				}
+			}
+		})
+	}
+feed:
 	for _, e := range ents {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		if e.Type == syscall.S_IFDIR || e.Attr == nil || dht.IsLinkto(e.Attr, e.Xattrs) {
 			continue
 		}
-		j.add(func(k *Counters) { k.Scanned++ })
-		if j.Counters().Scanned%saveEvery == 0 {
-			// A large directory: keep the counters of a run that
-			// is killed in its middle.
-			j.save()
+		select {
+		case work <- e.Name:
+		case <-ctx.Done():
+			break feed
 		}
-		moved, n, err := j.DHT.Migrate(ctx, dir.GFID, dir.Path, e.Name, c, j.Force)
-		switch {
-		case errors.Is(err, dht.ErrSkip):
-			j.Log.Info("rebalance: file skipped", "dir", dir.Path, "name", e.Name, "why", err)
-			j.add(func(k *Counters) { k.Skipped++ })
-		case fop.Errno(err) == syscall.ENOTCONN:
-			return err
-		case fop.Errno(err) == syscall.ENOENT:
-			// Removed or renamed meanwhile.
-		case err != nil:
-			j.Log.Warn("rebalance: migration failed", "dir", dir.Path, "name", e.Name, "err", err)
-			j.add(func(k *Counters) { k.Failures++ })
-		case moved:
-			j.add(func(k *Counters) { k.Files++; k.Bytes += n })
-		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// migrateOne moves one file and counts the outcome; only a brick that
+// went away (ENOTCONN) is returned, so the crawl can wait for it.
+func (j *Job) migrateOne(ctx context.Context, dir *fop.Loc, c int, name string) error {
+	if j.add(func(k *Counters) { k.Scanned++ })%saveEvery == 0 {
+		// A large directory: keep the counters of a run that is
+		// killed in its middle.
+		j.save()
+	}
+	moved, n, err := j.DHT.Migrate(ctx, dir.GFID, dir.Path, name, c, j.Force)
+	switch {
+	case errors.Is(err, dht.ErrSkip):
+		j.Log.Info("rebalance: file skipped", "dir", dir.Path, "name", name, "why", err)
+		j.add(func(k *Counters) { k.Skipped++ })
+	case fop.Errno(err) == syscall.ENOTCONN:
+		return err
+	case fop.Errno(err) == syscall.ENOENT:
+		// Removed or renamed meanwhile.
+	case err != nil && ctx.Err() != nil:
+		// Stopped, or another worker met a down brick.
+	case err != nil:
+		j.Log.Warn("rebalance: migration failed", "dir", dir.Path, "name", name, "err", err)
+		j.add(func(k *Counters) { k.Failures++ })
+	case moved:
+		j.add(func(k *Counters) { k.Files++; k.Bytes += n })
 	}
 	return nil
 }
 
-func (j *Job) add(f func(*Counters)) {
+// add updates the counters and returns the scanned count.
+func (j *Job) add(f func(*Counters)) int64 {
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	f(&j.prog.Counters)
-	j.mu.Unlock()
+	return j.prog.Counters.Scanned
 }
 
 // listChild reads a whole directory on one brick, with attributes and

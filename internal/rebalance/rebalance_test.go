@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gluster-go/gluster-go/internal/bricktest"
 	"github.com/gluster-go/gluster-go/internal/dht"
@@ -141,5 +143,80 @@ func TestRemoveBrickEmptiesIt(t *testing.T) {
 	check(t, dirs, files, func(b int) bool { return b != 0 })
 	if c := j.Counters(); c.Files == 0 || c.Failures != 0 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+// gate holds Reads until want of them run at once (or a hang guard
+// passes), then lets all through, and records the most seen in flight.
+type gate struct {
+	fop.Layer
+	mu          sync.Mutex
+	cond        *sync.Cond
+	in, most    int
+	want        int
+	maxDuration time.Duration
+}
+
+func (g *gate) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
+	g.mu.Lock()
+	g.in++
+	g.most = max(g.most, g.in)
+	g.cond.Broadcast()
+	deadline := time.AfterFunc(g.maxDuration, func() {
+		g.mu.Lock()
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	})
+	start := time.Now()
+	for g.most < g.want && time.Since(start) < g.maxDuration {
+		g.cond.Wait()
+	}
+	deadline.Stop()
+	g.mu.Unlock()
+	n, err := g.Layer.Read(ctx, fd, buf, off)
+	g.mu.Lock()
+	g.in--
+	g.mu.Unlock()
+	return n, err
+}
+
+// TestRemoveBrickMigratesInParallel: Workers files are copied at once
+// (cluster.rebal-throttle), and all arrive intact.
+func TestRemoveBrickMigratesInParallel(t *testing.T) {
+	ctx := context.Background()
+	children, names, dirs := bricktest.Bricks(t, 3, "v", nil)
+	g := &gate{Layer: children[0], want: 3, maxDuration: 5 * time.Second}
+	g.cond = sync.NewCond(&g.mu)
+	children[0] = g
+	l, err := dht.New(&graph.Args{Name: "v-dht", Children: children, ChildNames: names, Options: map[string]string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := l.(*dht.DHT)
+	files := fill(t, d)
+	if err := d.Reconfigure(map[string]string{"decommissioned-bricks": "v-client-0"}); err != nil {
+		t.Fatal(err)
+	}
+	j := &Job{ID: "rm", DHT: d, Local: []int{0}, Commit: 9, Workers: g.want}
+	if err := j.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, dirs, files, func(b int) bool { return b != 0 })
+	if c := j.Counters(); c.Files == 0 || c.Failures != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+	if g.most != g.want {
+		t.Fatalf("at most %d files were copied at once, want %d", g.most, g.want)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	for _, c := range []struct {
+		v           string
+		cores, want int
+	}{{"lazy", 8, 1}, {"normal", 2, 2}, {"normal", 8, 4}, {"aggressive", 2, 4}, {"aggressive", 16, 16}, {"", 2, 2}} {
+		if got := Throttle(c.v, c.cores); got != c.want {
+			t.Errorf("Throttle(%q, %d) = %d, want %d", c.v, c.cores, got, c.want)
+		}
 	}
 }

@@ -118,7 +118,7 @@ func table() []Option {
 			Description: "List directories from the first subvolume only (directories exist on all)."},
 		{Key: "cluster.rebal-throttle", Kind: Enum, Default: "normal", Values: []string{"lazy", "normal", "aggressive"},
 			Targets:     ts(cl(layerDHT, "rebal-throttle")),
-			Description: "How many files rebalance migrates in parallel."},
+			Description: "How many files rebalance migrates in parallel: lazy 1, normal half the cores (at least 2), aggressive every core (at least 4)."},
 		{Key: "cluster.weighted-rebalance", Kind: Bool, Default: "on",
 			Targets:     ts(cl(layerDHT, "weighted-rebalance")),
 			Description: "Give each brick a hash range proportional to its size in new layouts."},
