@@ -23,8 +23,15 @@ import (
 // mount serves top on a fresh temp dir and unmounts it when the test ends.
 func mount(t *testing.T, top fop.Layer) string {
 	t.Helper()
+	_, dir := mountFS(t, top, DefaultOptions())
+	return dir
+}
+
+// mountFS is mount with options; it returns the bridge too.
+func mountFS(t *testing.T, top fop.Layer, o Options) (*FS, string) {
+	t.Helper()
 	dir := t.TempDir()
-	fs := New(top, DefaultOptions())
+	fs := New(top, o)
 	srv, err := Mount(dir, fs, MountOptions{FsName: "test:/mem"})
 	if err != nil {
 		t.Skipf("cannot mount FUSE here: %v", err)
@@ -39,7 +46,7 @@ func mount(t *testing.T, top fop.Layer) string {
 	if err := srv.WaitMount(); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return fs, dir
 }
 
 func TestMountType(t *testing.T) {

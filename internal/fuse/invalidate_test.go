@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
@@ -20,21 +18,7 @@ func TestInvalidateDropsKernelCaches(t *testing.T) {
 	m := newMemFS()
 	o := DefaultOptions()
 	o.EntryTimeout, o.AttrTimeout = time.Hour, time.Hour
-	fs := New(m, o)
-	dir := t.TempDir()
-	srv, err := Mount(dir, fs, MountOptions{FsName: "test:/mem"})
-	if err != nil {
-		t.Skipf("cannot mount FUSE here: %v", err)
-	}
-	go srv.Serve()
-	t.Cleanup(func() {
-		if err := srv.Unmount(); err != nil {
-			_ = unix.Unmount(dir, unix.MNT_DETACH)
-		}
-	})
-	if err := srv.WaitMount(); err != nil {
-		t.Fatal(err)
-	}
+	fs, dir := mountFS(t, m, o)
 	ctx := context.Background()
 	p := filepath.Join(dir, "f")
 	if err := os.WriteFile(p, nil, 0o644); err != nil {

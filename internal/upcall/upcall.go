@@ -85,21 +85,13 @@ func New(a *graph.Args) (fop.Layer, error) {
 // GlusterFS) and cache-invalidation-timeout (seconds). Turning it off
 // forgets every client's interest.
 func (u *Upcall) Reconfigure(opts map[string]string) error {
-	on := false
-	if s, ok := opts["cache-invalidation"]; ok {
-		b, err := volopt.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("%s: option cache-invalidation: %w", Type, err)
-		}
-		on = b
+	on, err := volopt.LayerBool(opts, "cache-invalidation", false)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Type, err)
 	}
-	t := DefaultTimeout
-	if s, ok := opts["cache-invalidation-timeout"]; ok {
-		n, err := volopt.ParseTime(s)
-		if err != nil {
-			return fmt.Errorf("%s: option cache-invalidation-timeout: %w", Type, err)
-		}
-		t = time.Duration(n) * time.Second
+	t, err := volopt.LayerSeconds(opts, "cache-invalidation-timeout", DefaultTimeout)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Type, err)
 	}
 	u.timeout.Store(int64(t))
 	if !on {

@@ -97,22 +97,14 @@ func New(a *graph.Args) (fop.Layer, error) {
 // Reconfigure applies options md-cache-timeout (seconds) and
 // cache-invalidation (on/off).
 func (c *MDC) Reconfigure(opts map[string]string) error {
-	inv := false
-	if s, ok := opts["cache-invalidation"]; ok {
-		b, err := volopt.ParseBool(s)
-		if err != nil {
-			return fmt.Errorf("%s: option cache-invalidation: %w", Type, err)
-		}
-		inv = b
+	inv, err := volopt.LayerBool(opts, "cache-invalidation", false)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Type, err)
 	}
 	c.invalidation.Store(inv)
-	t := DefaultTimeout
-	if s, ok := opts["md-cache-timeout"]; ok {
-		n, err := volopt.ParseTime(s)
-		if err != nil {
-			return fmt.Errorf("%s: option md-cache-timeout: %w", Type, err)
-		}
-		t = time.Duration(n) * time.Second
+	t, err := volopt.LayerSeconds(opts, "md-cache-timeout", DefaultTimeout)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Type, err)
 	}
 	c.timeout.Store(int64(t))
 	return nil

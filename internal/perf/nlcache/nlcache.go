@@ -105,13 +105,9 @@ func New(a *graph.Args) (fop.Layer, error) {
 
 // Reconfigure applies option nl-cache-timeout (seconds).
 func (c *NLC) Reconfigure(opts map[string]string) error {
-	t := DefaultTimeout
-	if s, ok := opts["nl-cache-timeout"]; ok {
-		n, err := volopt.ParseTime(s)
-		if err != nil {
-			return fmt.Errorf("%s: option nl-cache-timeout: %w", Type, err)
-		}
-		t = time.Duration(n) * time.Second
+	t, err := volopt.LayerSeconds(opts, "nl-cache-timeout", DefaultTimeout)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Type, err)
 	}
 	c.timeout.Store(int64(t))
 	return nil
