@@ -11,7 +11,8 @@ import (
 // Lookup answers ENOENT for a name known absent, and learns from the
 // answers of the others.
 func (c *NLC) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
-	if loc.Name == "" || loc.Parent.IsZero() {
+	// A name too long is the bricks' to refuse (ENAMETOOLONG).
+	if loc.Name == "" || loc.Parent.IsZero() || len(loc.Name) > maxName {
 		return c.Next.Lookup(ctx, loc, xreq)
 	}
 	if c.isAbsent(loc.Parent, loc.Name) {

@@ -46,6 +46,9 @@ const (
 	maxListing = 1 << 14
 )
 
+// maxName is NAME_MAX: longer names are never answered here.
+const maxName = 255
+
 // NLC is the nl-cache layer.
 type NLC struct {
 	fop.Base

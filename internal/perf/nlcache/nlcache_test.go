@@ -3,6 +3,7 @@ package nlcache
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -118,6 +119,10 @@ func TestNewDirectoryIsComplete(t *testing.T) {
 	}
 	if ok, below := f.lookup(t, d, "b"); ok || below {
 		t.Fatalf("lookup of another name: exists %v, went below %v", ok, below)
+	}
+	long := &fop.Loc{Parent: d, Name: strings.Repeat("n", 256)}
+	if _, _, err := f.nlc.Lookup(ctx, long, nil); !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("lookup of a name too long: %v", err)
 	}
 	// Removed through this client: known absent.
 	if _, err := f.nlc.Unlink(ctx, &fop.Loc{Parent: d, Name: "a"}); err != nil {
