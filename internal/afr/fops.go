@@ -107,11 +107,6 @@ func (r *AFR) Fgetxattr(ctx context.Context, fd *fop.FD, name string) (fop.Dict,
 	return readFrom(ctx, r, fd.GFID, true, func(c fop.Layer) (fop.Dict, error) { return c.Fgetxattr(ctx, fd, name) })
 }
 
-// Read reads from one good replica.
-func (r *AFR) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
-	return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (int, error) { return c.Read(ctx, fd, buf, off) })
-}
-
 // Seek answers from one good replica.
 func (r *AFR) Seek(ctx context.Context, fd *fop.FD, off int64, whence int) (int64, error) {
 	return readFrom(ctx, r, fd.GFID, false, func(c fop.Layer) (int64, error) { return c.Seek(ctx, fd, off, whence) })

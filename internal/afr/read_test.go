@@ -1,0 +1,120 @@
+package afr
+
+import (
+	"bytes"
+	"context"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/gluster-go/gluster-go/internal/bricktest"
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+)
+
+// readCounter counts the reads a brick serves.
+type readCounter struct {
+	fop.Base
+	n atomic.Int64
+}
+
+func (c *readCounter) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
+	c.n.Add(1)
+	return c.Next.Read(ctx, fd, buf, off)
+}
+
+// newCountedSet is a replica set of n bricks whose reads are counted.
+func newCountedSet(t *testing.T, n int, opts map[string]string) (*AFR, []*readCounter) {
+	t.Helper()
+	counters := make([]*readCounter, n)
+	children, names, _ := bricktest.Bricks(t, n, "test", func(i int, dir string, p fop.Layer) (fop.Layer, error) {
+		l, err := bricktest.Locked(i, dir, p)
+		counters[i] = &readCounter{Base: fop.Base{Next: l}}
+		return counters[i], err
+	})
+	opts["post-op-delay-secs"] = "0"
+	l, err := New(&graph.Args{Name: "test-replicate-0", Children: children, ChildNames: names, Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := l.(*AFR)
+	for _, c := range children {
+		r.Notify(c, fop.ChildUp)
+	}
+	return r, counters
+}
+
+// readStripes reads stripes of fd through r and checks them against want.
+func readStripes(t *testing.T, r *AFR, fd *fop.FD, want []byte) {
+	t.Helper()
+	buf := make([]byte, readStripe)
+	for off := 0; off < len(want); off += readStripe {
+		n, err := r.Read(bg, fd, buf, int64(off))
+		if err != nil || !bytes.Equal(buf[:n], want[off:min(off+readStripe, len(want))]) {
+			t.Fatalf("read at %d: %d bytes, %v; not the data written", off, n, err)
+		}
+	}
+}
+
+func counts(cs []*readCounter) []int64 {
+	var out []int64
+	for _, c := range cs {
+		out = append(out, c.n.Swap(0))
+	}
+	return out
+}
+
+func TestReadsSpreadOverGoodReplicas(t *testing.T) {
+	r, cs := newCountedSet(t, 2, map[string]string{"data-self-heal": "off"})
+	g, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4*readStripe/16)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	readStripes(t, r, fd, data)
+	if c := counts(cs); c[0] != 2 || c[1] != 2 {
+		t.Fatalf("reads per replica = %v, want [2 2]", c)
+	}
+
+	// A replica that missed a write is not read from, even once it is back.
+	r.Flush(bg, fd)
+	down(r, 1)
+	fresh := bytes.ToUpper(data[:readStripe])
+	if _, _, err := r.Write(bg, fd, fresh, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	up(r, 1)
+	if _, _, err := r.Lookup(bg, &fop.Loc{GFID: g}, nil); err != nil {
+		t.Fatal(err)
+	}
+	copy(data, fresh)
+	readStripes(t, r, fd, data)
+	if c := counts(cs); c[0] != 4 || c[1] != 0 {
+		t.Fatalf("reads per replica with replica 1 stale = %v, want [4 0]", c)
+	}
+}
+
+func TestReadFallsBackWhenStripeReplicaIsDown(t *testing.T) {
+	r, cs := newCountedSet(t, 2, map[string]string{})
+	_, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte{7}, 2*readStripe)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	// Replica 1 goes away without AFR hearing of it yet: its brick answers
+	// ENOTCONN, and the read moves to replica 0.
+	cs[1].Next = notConnected{}
+	readStripes(t, r, fd, data)
+	if c := counts(cs); c[0] != 2 {
+		t.Fatalf("reads per replica = %v, want replica 0 to serve both", c)
+	}
+}
+
+// notConnected is a brick that has gone away.
+type notConnected struct{ fop.Base }
+
+func (notConnected) Read(context.Context, *fop.FD, []byte, int64) (int, error) {
+	return 0, syscall.ENOTCONN
+}
