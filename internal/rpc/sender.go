@@ -19,6 +19,17 @@ type outFrame struct {
 // the common case of one call at a time); frames sent while a write is in
 // progress queue up and the writer goroutine sends them together in one
 // writev when it returns.
+//
+// Wake-ups: run has work when nobody is writing and the queue is not
+// empty or the sender closed. send queues a frame only while someone is
+// writing or frames are queued already, so work appears only when a
+// writer stops, or on close. sendNow kicks run when it stops writing with
+// frames queued or the sender closed; close and fail kick it; run itself
+// looks again after each write before it waits. wake holds one token, so
+// a kick is never lost while run is busy, and run checks everything again
+// after each wake-up, so a stale token costs only a loop. Hence run never
+// sleeps with work to do, and sends cost no wake-up unless they queue
+// behind a direct send (TestSenderNoLostWakeup races this).
 type sender struct {
 	nc   net.Conn
 	pool *BufPool
@@ -63,12 +74,10 @@ func (s *sender) send(f outFrame) error {
 		s.sendNow(f)
 		return nil
 	}
+	// Someone is writing (or frames queued already, which it will see):
+	// see the type's comment for why no kick is needed.
 	s.queue = append(s.queue, f)
-	first := len(s.queue) == 1
 	s.mu.Unlock()
-	if first {
-		s.kick()
-	}
 	return nil
 }
 
@@ -93,13 +102,17 @@ func (s *sender) sendNow(f outFrame) {
 	s.release(f)
 	s.mu.Lock()
 	s.writing = false
+	wake := len(s.queue) > 0 || s.closed
 	s.mu.Unlock()
 	if err != nil {
 		s.fail(err)
+		wake = true
 	}
-	// run waits for this while we write, even once closed: it must
-	// still write what queued meanwhile, or return.
-	s.kick()
+	// run may wait for this write to end: it must then write what
+	// queued meanwhile, or return once closed.
+	if wake {
+		s.kick()
+	}
 }
 
 func (s *sender) release(f outFrame) {
@@ -118,6 +131,8 @@ func (s *sender) close() {
 		close(s.stop)
 	}
 	s.mu.Unlock()
+	// run may wait for a direct send to end, not for stop.
+	s.kick()
 }
 
 func (s *sender) run() {
@@ -126,7 +141,8 @@ func (s *sender) run() {
 	for {
 		s.mu.Lock()
 		if s.writing {
-			// A direct send is writing; it kicks us when done.
+			// A direct send is writing; it kicks us when done if
+			// anything queued meanwhile or the sender closed.
 			s.mu.Unlock()
 			<-s.wake
 			continue
