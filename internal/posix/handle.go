@@ -1,7 +1,6 @@
 package posix
 
 import (
-	"encoding/hex"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +20,7 @@ const (
 )
 
 func handleParts(g fop.GFID) (xx, yy, name string) {
-	return hex.EncodeToString(g[0:1]), hex.EncodeToString(g[1:2]), g.String()
+	return hexByte(g[0]), hexByte(g[1]), g.String()
 }
 
 // dirHandleTarget is the symlink a directory's handle holds.
@@ -63,26 +62,7 @@ func validName(name string) error {
 // asked. Symlinks are refused on the way, so a tampered handle tree cannot
 // lead out of the brick.
 func (p *Posix) handleDir(g fop.GFID, create bool) (int, error) {
-	xx, yy, _ := handleParts(g)
-	fd, err := openBeneath(p.gdir, xx+"/"+yy, unix.O_PATH|unix.O_DIRECTORY, true)
-	if err != unix.ENOENT || !create {
-		return fd, err
-	}
-	if err := unix.Mkdirat(p.gdir, xx, 0o700); err != nil && err != unix.EEXIST {
-		return -1, err
-	}
-	xfd, err := openBeneath(p.gdir, xx, unix.O_PATH|unix.O_DIRECTORY, true)
-	if err != nil {
-		return -1, err
-	}
-	// Search-only for others: .glusterfs itself is root's alone, and calls
-	// made as a caller relative to this fd must be able to name a handle.
-	err = unix.Mkdirat(xfd, yy, 0o711)
-	unix.Close(xfd)
-	if err != nil && err != unix.EEXIST {
-		return -1, err
-	}
-	return openBeneath(p.gdir, xx+"/"+yy, unix.O_PATH|unix.O_DIRECTORY, true)
+	return p.hdirs.open(g[0], g[1], create)
 }
 
 // readHandle returns the symlink target stored in g's handle.

@@ -47,6 +47,7 @@ type Posix struct {
 	path      string
 	root      int // O_RDONLY fd of the brick root
 	gdir      int // O_PATH fd of .glusterfs
+	hdirs     handleDirs
 	groups    []uint32
 	dirs      *dirCache
 	openFiles openFiles
@@ -202,6 +203,7 @@ func (p *Posix) initBrick(volID *fop.GFID) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", gfidDir, err)
 	}
+	p.hdirs.gdir = p.gdir
 	err = p.linkHandle(fop.RootGFID, -1, rootHandleLink)
 	if err == unix.EEXIST {
 		if link, rerr := p.readHandle(fop.RootGFID); rerr == nil && link == rootHandleLink {
@@ -246,6 +248,7 @@ func (p *Posix) emptyBrick() (bool, error) {
 // Close closes the brick's fds.
 func (p *Posix) Close() error {
 	p.dirs.closeAll()
+	p.hdirs.close()
 	if p.gdir >= 0 {
 		unix.Close(p.gdir)
 	}
