@@ -61,9 +61,22 @@ func (u *Upcall) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
 	return u.Next.Opendir(ctx, loc, fd)
 }
 
+// Readdir registers interest in the directory and, for a listing with
+// attributes (which the client's kernel caches), in every entry.
 func (u *Upcall) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, plus bool, xreq fop.Dict) ([]fop.DirEntry, error) {
-	u.seen(client(ctx), fd.GFID)
-	return u.Next.Readdir(ctx, fd, off, max, plus, xreq)
+	c := client(ctx)
+	u.seen(c, fd.GFID)
+	es, err := u.Next.Readdir(ctx, fd, off, max, plus, xreq)
+	if plus && len(es) > 0 {
+		gs := make([]fop.GFID, 0, len(es))
+		for _, e := range es {
+			if e.Attr != nil && e.Name != "." && e.Name != ".." {
+				gs = append(gs, e.Attr.GFID)
+			}
+		}
+		u.seen(c, gs...)
+	}
+	return es, err
 }
 
 func (u *Upcall) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {

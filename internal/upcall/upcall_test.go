@@ -186,3 +186,25 @@ func TestEvictionInvalidates(t *testing.T) {
 		t.Fatalf("eviction told %+v", got)
 	}
 }
+
+// Entries listed with their attributes are watched too: the client's
+// kernel caches those attributes.
+func TestReaddirplusWatchesEntries(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.create(t, "B", "f")
+	r.take()
+	fd := fop.NewFD(fop.RootGFID, syscall.O_RDONLY)
+	if err := r.u.Opendir(as("A"), &fop.Loc{GFID: fop.RootGFID}, fd); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.u.Readdir(as("A"), fd, 0, 100, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.u.Releasedir(as("A"), fd)
+	if _, err := r.u.Setattr(as("B"), &fop.Loc{GFID: a.GFID}, &fop.SetAttr{Valid: fop.SetMode, Mode: 0o600}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.take(); len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+		t.Fatalf("setattr after readdirplus told %+v", got)
+	}
+}

@@ -19,6 +19,8 @@ const upcallWait = 10 * time.Second
 
 // twoClients makes a volume of the given layout ("single", "replica",
 // "distribute") with options set before the start, and mounts it twice.
+// Client A's kernel keeps names and attributes for 10 minutes: only the
+// invalidations make it see B's changes sooner.
 func twoClients(t *testing.T, layout string, opts ...string) (a, b string) {
 	t.Helper()
 	var c *cluster.Cluster
@@ -30,20 +32,16 @@ func twoClients(t *testing.T, layout string, opts ...string) (a, b string) {
 	case "distribute":
 		c, _ = layoutVolume(t, 3, nil, opts...)
 	}
-	return c.Mount("rv", 0), c.Mount("rv", 0)
+	a, err := c.TryMount("rv", []int{0}, "--entry-timeout=600", "--attribute-timeout=600")
+	must(t, err)
+	return a, c.Mount("rv", 0)
 }
 
-// sees polls until p exists in A's view (an open without O_CREAT
-// succeeds and its directory lists it), or the wait ends.
-func sees(p string, wait time.Duration) bool {
-	for end := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
-		f, err := os.Open(p)
-		if err == nil {
-			f.Close()
-			names, _ := os.ReadDir(filepath.Dir(p))
-			if slices.ContainsFunc(names, func(e os.DirEntry) bool { return e.Name() == filepath.Base(p) }) {
-				return true
-			}
+// eventually polls cond until it holds or upcallWait passes.
+func eventually(cond func() bool) bool {
+	for end := time.Now().Add(upcallWait); ; time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
 		}
 		if time.Now().After(end) {
 			return false
@@ -51,7 +49,19 @@ func sees(p string, wait time.Duration) bool {
 	}
 }
 
-// absentFor asserts that A does not see p (its negative caches answer).
+// exists says whether p is in A's view: an open without O_CREAT succeeds
+// and its directory lists it.
+func exists(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	names, _ := os.ReadDir(filepath.Dir(p))
+	return slices.ContainsFunc(names, func(e os.DirEntry) bool { return e.Name() == filepath.Base(p) })
+}
+
+// mustBeAbsent asserts that A does not see p (its negative caches answer).
 func mustBeAbsent(t *testing.T, p string) {
 	t.Helper()
 	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
@@ -85,10 +95,23 @@ func TestUpcallNewNamesSeenByOtherClient(t *testing.T) {
 				for _, p := range []string{"made/x" + strconv.Itoa(round), "listed/x" + strconv.Itoa(round), "n" + strconv.Itoa(round)} {
 					mustBeAbsent(t, filepath.Join(a, p))
 					must(t, os.WriteFile(filepath.Join(b, p), []byte("from b"), 0o644))
-					if !sees(filepath.Join(a, p), upcallWait) {
+					if !eventually(func() bool { return exists(filepath.Join(a, p)) }) {
 						t.Fatalf("round %d: client A does not see %s, created by client B", round, p)
 					}
 				}
+			}
+			// B grows a file A has looked at, then removes it.
+			p := filepath.Join("listed", "old")
+			if st, err := os.Stat(filepath.Join(a, p)); err != nil || st.Size() != 0 {
+				t.Fatalf("A's stat of %s: %v", p, err)
+			}
+			must(t, os.WriteFile(filepath.Join(b, p), []byte("grown"), 0o644))
+			if !eventually(func() bool { st, err := os.Stat(filepath.Join(a, p)); return err == nil && st.Size() == 5 }) {
+				t.Fatalf("client A does not see the new size of %s", p)
+			}
+			must(t, os.Remove(filepath.Join(b, p)))
+			if !eventually(func() bool { _, err := os.Stat(filepath.Join(a, p)); return errors.Is(err, os.ErrNotExist) }) {
+				t.Fatalf("client A still sees %s, removed by client B", p)
 			}
 		})
 	}
@@ -103,7 +126,11 @@ func TestUpcallOffLeavesNLCacheStale(t *testing.T) {
 	p := filepath.Join("made", "x")
 	mustBeAbsent(t, filepath.Join(a, p))
 	must(t, os.WriteFile(filepath.Join(b, p), []byte("from b"), 0o644))
-	if sees(filepath.Join(a, p), 2*time.Second) {
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) && !exists(filepath.Join(a, p)) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if exists(filepath.Join(a, p)) {
 		t.Fatal("client A saw client B's name without invalidations: nl-cache is not in the graph, or the check above proves nothing")
 	}
 }
