@@ -43,6 +43,7 @@ const DefaultTimeout = 60 * time.Second
 // present), and the largest listing kept as a directory's content.
 const (
 	maxNames   = 1 << 17
+	maxDirs    = 1 << 14
 	maxListing = 1 << 14
 )
 
@@ -56,11 +57,12 @@ type NLC struct {
 	now        func() time.Time
 	timeout    atomic.Int64 // nanoseconds; 0 keeps nothing
 
-	mu    sync.Mutex
-	dirs  map[fop.GFID]*list.Element // of *dir
-	lru   list.List                  // front: most recently used
-	names int                        // kept in all dirs
-	max   int                        // bound of names
+	mu      sync.Mutex
+	dirs    map[fop.GFID]*list.Element // of *dir
+	lru     list.List                  // front: most recently used
+	names   int                        // kept in all dirs
+	max     int                        // bound of names
+	maxDirs int                        // bound of dirs
 }
 
 // dir is what this client knows of one directory's entries.
@@ -96,7 +98,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) != 1 {
 		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
 	}
-	c := &NLC{Base: fop.Base{Next: a.Children[0]}, emitUpcall: a.EmitUpcall, now: time.Now, dirs: map[fop.GFID]*list.Element{}, max: maxNames}
+	c := &NLC{Base: fop.Base{Next: a.Children[0]}, emitUpcall: a.EmitUpcall, now: time.Now, dirs: map[fop.GFID]*list.Element{}, max: maxNames, maxDirs: maxDirs}
 	if c.emitUpcall == nil {
 		c.emitUpcall = func(*fop.Upcall) {}
 	}
@@ -125,13 +127,15 @@ func (c *NLC) dirLocked(g fop.GFID) *dir {
 	}
 	d := &dir{gfid: g, absent: map[string]time.Time{}}
 	c.dirs[g] = c.lru.PushFront(d)
+	c.trimLocked(d)
 	return d
 }
 
-// trimLocked keeps the names under the bound, dropping whole directories
-// from the least recently used (never d, which is being filled).
+// trimLocked keeps the names and directories under their bounds, dropping
+// whole directories from the least recently used (never keep, which is
+// being filled).
 func (c *NLC) trimLocked(keep *dir) {
-	for e := c.lru.Back(); c.names > c.max && e != nil; {
+	for e := c.lru.Back(); (c.names > c.max || len(c.dirs) > c.maxDirs) && e != nil; {
 		prev := e.Prev()
 		if d := e.Value.(*dir); d != keep {
 			c.forgetLocked(d)

@@ -209,4 +209,13 @@ func TestBounded(t *testing.T) {
 	if f.nlc.names > 10 || n != f.nlc.names {
 		t.Fatalf("%d names kept (%d counted), bound 10", n, f.nlc.names)
 	}
+	f.nlc.maxDirs = 5
+	f.nlc.mu.Unlock()
+	for range 20 {
+		f.nlc.begin(fop.NewGFID())
+	}
+	f.nlc.mu.Lock()
+	if len(f.nlc.dirs) > 5 || f.nlc.lru.Len() != len(f.nlc.dirs) {
+		t.Fatalf("%d directories kept (%d in the LRU list), bound 5", len(f.nlc.dirs), f.nlc.lru.Len())
+	}
 }
