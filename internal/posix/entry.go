@@ -2,6 +2,7 @@ package posix
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -86,16 +87,11 @@ func (p *Posix) adopt(pr *dirRef, parent fop.GFID, name string, g fop.GFID, isDi
 }
 
 func (p *Posix) stamp(pr *dirRef, parent fop.GFID, name string, g fop.GFID, isDir bool, fd int, xdata fop.Dict) error {
-	if err := setxattrat(pr.fd, name, unix.AT_SYMLINK_NOFOLLOW, xattrGFID, g[:], unix.XATTR_CREATE); err != nil {
+	err := stampXattrs(g, xdata, func(k string, v []byte, flags int) error {
+		return setxattrat(pr.fd, name, unix.AT_SYMLINK_NOFOLLOW, k, v, flags)
+	})
+	if err != nil {
 		return err
-	}
-	for k, v := range xdata {
-		if !isXattrKey(k) || k == xattrGFID {
-			continue
-		}
-		if err := setxattrat(pr.fd, name, unix.AT_SYMLINK_NOFOLLOW, k, v, 0); err != nil {
-			return err
-		}
 	}
 	if isDir {
 		return p.linkHandle(g, -1, dirHandleTarget(parent, name))
@@ -263,11 +259,19 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 	defer p.dirs.release(pr)
 	g := newGFID(loc)
 	of := openFlags(flags) | unix.O_NOFOLLOW
-	var f int
-	err = p.as(ctx, func() (err error) {
-		f, err = unix.Openat(pr.fd, loc.Name, of|unix.O_CREAT|unix.O_EXCL, mode&0o7777&^umask)
-		return err
-	})
+	perm := mode & 0o7777 &^ umask
+	f, err := p.createTmpfile(ctx, pr, loc.Name, g, of, perm, xdata)
+	if err == errNoTmpfile {
+		err = p.as(ctx, func() (err error) {
+			f, err = unix.Openat(pr.fd, loc.Name, of|unix.O_CREAT|unix.O_EXCL, perm)
+			return err
+		})
+		if err == nil {
+			if err = p.adopt(pr, loc.Parent, loc.Name, g, false, f, xdata); err != nil {
+				unix.Close(f)
+			}
+		}
+	}
 	switch {
 	case err == unix.EEXIST && flags&unix.O_EXCL == 0:
 		if err := p.as(ctx, func() (err error) { f, err = unix.Openat(pr.fd, loc.Name, of, 0); return err }); err != nil {
@@ -279,11 +283,6 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 		}
 	case err != nil:
 		return obj, parent, fail("create", loc, err)
-	default:
-		if err := p.adopt(pr, loc.Parent, loc.Name, g, false, f, xdata); err != nil {
-			unix.Close(f)
-			return obj, parent, fail("create", loc, err)
-		}
 	}
 	if obj, err = statAt(g, f, ""); err != nil {
 		unix.Close(f)
@@ -295,6 +294,78 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 	}
 	p.bind(fd, g, &openFile{fd: f, g: g})
 	return obj, parent, nil
+}
+
+// errNoTmpfile says createTmpfile did nothing: the caller creates the
+// classic way.
+var errNoTmpfile = errors.New("no O_TMPFILE")
+
+// createTmpfile creates name in pr as a complete object in one step: an
+// unnamed file (O_TMPFILE, as the caller, so the kernel checks the right
+// to create in pr and sets owner, group and default ACL) gets its GFID and
+// xattrs, then is linked under name, which fails with EEXIST if the name
+// exists, and last gets its handle. A lookup can thus never see the name
+// without its GFID and stamp a second one (as it could between open and
+// setxattr). It returns errNoTmpfile if the file system lacks O_TMPFILE or
+// refuses it, so that the classic create gives the usual errno.
+func (p *Posix) createTmpfile(ctx context.Context, pr *dirRef, name string, g fop.GFID, flags int, perm uint32, xdata fop.Dict) (int, error) {
+	acc := flags & unix.O_ACCMODE
+	tflags := flags | unix.O_TMPFILE
+	if acc == unix.O_RDONLY {
+		tflags = tflags&^unix.O_ACCMODE | unix.O_RDWR // O_TMPFILE needs write access
+	}
+	var f int
+	err := p.as(ctx, func() (err error) { f, err = unix.Openat(pr.fd, ".", tflags, perm); return err })
+	if err != nil {
+		return -1, errNoTmpfile
+	}
+	if err = stampFD(f, g, xdata); err == nil {
+		err = unix.Linkat(f, "", pr.fd, name, unix.AT_EMPTY_PATH)
+	}
+	if err != nil {
+		unix.Close(f)
+		return -1, err
+	}
+	if err = p.linkHandle(g, f, ""); err != nil {
+		unix.Close(f)
+		unix.Unlinkat(pr.fd, name, 0)
+		return -1, err
+	}
+	if acc != unix.O_RDONLY {
+		return f, nil
+	}
+	// The creator may read what it created, whatever the mode: reopen as
+	// root with the access asked for.
+	rf, err := unix.Open(procPath(f), flags&^unix.O_NOFOLLOW, 0)
+	unix.Close(f)
+	if err != nil {
+		unix.Unlinkat(pr.fd, name, 0)
+		p.dropHandle(g, false)
+		return -1, err
+	}
+	return rf, nil
+}
+
+// stampFD sets the GFID and the xattrs sent along on an open file.
+func stampFD(f int, g fop.GFID, xdata fop.Dict) error {
+	return stampXattrs(g, xdata, func(k string, v []byte, flags int) error { return unix.Fsetxattr(f, k, v, flags) })
+}
+
+// stampXattrs sets the GFID (which must be new) and the xattrs in xdata
+// through set.
+func stampXattrs(g fop.GFID, xdata fop.Dict, set func(k string, v []byte, flags int) error) error {
+	if err := set(xattrGFID, g[:], unix.XATTR_CREATE); err != nil {
+		return err
+	}
+	for k, v := range xdata {
+		if !isXattrKey(k) || k == xattrGFID {
+			continue
+		}
+		if err := set(k, v, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Link adds the name new for the object old.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -843,4 +844,68 @@ func TestConcurrentIdentities(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestLookupRacingCreate looks names up while they are being created: a
+// lookup must never see a new file without its GFID and stamp another one
+// (the create would then fail, or the two would disagree).
+func TestLookupRacingCreate(t *testing.T) {
+	b := newBrick(t)
+	for i := range 200 {
+		name := "f" + strconv.Itoa(i)
+		looked := make(chan fop.GFID)
+		go func() {
+			for {
+				a, _, err := b.Lookup(b.ctx, at(fop.RootGFID, name), nil)
+				if err == nil {
+					looked <- a.GFID
+					return
+				}
+				if err := fop.Errno(err); err != unix.ENOENT {
+					t.Errorf("lookup %s: %v", name, err)
+					looked <- fop.GFID{}
+					return
+				}
+			}
+		}()
+		fd := fop.NewFD(fop.GFID{}, unix.O_WRONLY)
+		a, _, err := b.Create(b.ctx, at(fop.RootGFID, name), unix.O_WRONLY|unix.O_EXCL, 0o644, 0, fd, nil)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		b.Release(b.ctx, fd)
+		if g := <-looked; g != a.GFID {
+			t.Fatalf("%s: lookup saw GFID %s, create made %s", name, g, a.GFID)
+		}
+		if g := diskGFID(t, filepath.Join(b.dir, name)); g != a.GFID {
+			t.Fatalf("%s: GFID on disk %s, create made %s", name, g, a.GFID)
+		}
+		if _, err := os.Lstat(b.handle(a.GFID)); err != nil {
+			t.Fatalf("%s: handle: %v", name, err)
+		}
+	}
+}
+
+// TestCreateReadOnly: a file created read-only with mode 0 is readable
+// through the creator's fd, which does not write.
+func TestCreateReadOnly(t *testing.T) {
+	b := newBrick(t)
+	ctx := asUser(1000, 1000)
+	if err := os.Chmod(b.dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	fd := fop.NewFD(fop.GFID{}, unix.O_RDONLY)
+	a, _, err := b.Create(ctx, at(fop.RootGFID, "ro"), unix.O_RDONLY, 0, 0, fd, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.UID != 1000 || a.GID != 1000 || a.Mode&0o7777 != 0 {
+		t.Fatalf("attributes %+v", a)
+	}
+	if _, err := b.Read(ctx, fd, make([]byte, 4), 0); err != nil {
+		t.Fatalf("read of a fresh read-only file: %v", err)
+	}
+	_, _, err = b.Write(ctx, fd, []byte("x"), 0)
+	wantErrno(t, err, unix.EBADF)
+	b.Release(ctx, fd)
 }
