@@ -232,7 +232,7 @@ func (d *DHT) Write(ctx context.Context, fd *fop.FD, data []byte, off int64) (in
 		n, a, err := c.Write(ctx, fd, data, off)
 		return writeRes{n, a}, err
 	})
-	if err != nil || !migrating(&r.a) {
+	if err != nil || !redirected(&r.a) {
 		return r.n, hideMarkers(r.a), err
 	}
 	if fd.Flags&syscall.O_APPEND != 0 {

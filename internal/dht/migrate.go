@@ -64,6 +64,13 @@ func inPhase2(a *fop.Attr) bool {
 	return a.Type() == syscall.S_IFREG && a.Mode&07777 == phase2Mode
 }
 
+// redirected reports whether the result of a data change says the file
+// may live elsewhere now: a migration marker, or linkto mode (the source
+// of a hard-linked file turned into a linkto, see migrate_links.go).
+func redirected(a *fop.Attr) bool {
+	return migrating(a) || a.Type() == syscall.S_IFREG && a.Mode&07777 == syscall.S_ISVTX
+}
+
 // hideMarkers removes migration bits from what callers see.
 func hideMarkers(a fop.Attr) fop.Attr {
 	if migrating(&a) {
@@ -90,17 +97,14 @@ func (d *DHT) Child(i int) fop.Layer { return d.children[i] }
 func IsLinkto(a *fop.Attr, x fop.Dict) bool { return isLinkto(a, x) }
 
 // HashedChild returns the child that name in directory dir hashes to
-// under the directory's current layout.
+// under the directory's current layout, read afresh (another node's
+// fix-layout may have rewritten it). The fresh layout replaces the cached
+// one without a moment of none, which concurrent callers would see.
 func (d *DHT) HashedChild(ctx context.Context, dir fop.GFID, name string) (int, error) {
-	d.forgetLayout(dir)
+	if _, _, err := d.lookupDir(ctx, &fop.Loc{GFID: dir}, nil); err != nil {
+		return -1, err
+	}
 	return d.hashed(ctx, dir, name)
-}
-
-func (d *DHT) forgetLayout(dir fop.GFID) {
-	in := d.inode(dir)
-	in.mu.Lock()
-	in.layout = nil
-	in.mu.Unlock()
 }
 
 // FixLayout gives directory loc a fresh layout over every child that is
@@ -230,15 +234,24 @@ func (d *DHT) Migrate(ctx context.Context, dir fop.GFID, dirPath, name string, s
 		return false, 0, fmt.Errorf("migrate %s: lookup on %s: %w", path, d.names[src], err)
 	}
 	if inPhase2(&sa) {
-		// An interrupted switch: dst has every write since phase 2;
-		// finish it rather than copy src's older data again.
-		return false, 0, d.finishSwitch(ctx, loc, &sa, src, dst)
+		// An interrupted switch: dst (where src's linkto xattr
+		// points) has every write since phase 2; finish it rather
+		// than copy src's older data again.
+		if t := d.childIndex(linktoTarget(sx)); t >= 0 && t != src {
+			dst = t
+		}
+		if err := d.finishSwitch(ctx, loc, &sa, src, dst); err != nil || sa.Nlink <= 1 {
+			return false, 0, err
+		}
+		return false, 0, d.sourceToLinkto(ctx, &fop.Loc{GFID: sa.GFID, Path: path}, src, dst)
 	}
 	switch {
 	case isLinkto(&sa, sx) || sa.IsDir():
 		return false, 0, nil
 	case sa.Type() != syscall.S_IFREG:
 		return false, 0, fmt.Errorf("migrate %s: not a regular file: %w", path, ErrSkip)
+	case sa.Nlink > 1 && d.removing():
+		return d.migrateLinked(ctx, loc, src, dst, force)
 	case sa.Nlink > 1:
 		return false, 0, fmt.Errorf("migrate %s: %d hard links: %w", path, sa.Nlink, ErrSkip)
 	}
@@ -552,7 +565,7 @@ func (f *fileFD) releaseOthers(ctx context.Context, d *DHT, fd *fop.FD, except i
 // destination when the result says the file is being migrated.
 func (d *DHT) dataOp(ctx context.Context, fd *fop.FD, off, n int64, op func(c fop.Layer) (fop.Attr, error)) (fop.Attr, error) {
 	a, err := viaFD(d, fd, false, op)
-	if err != nil || !migrating(&a) {
+	if err != nil || !redirected(&a) {
 		return hideMarkers(a), err
 	}
 	return d.replay(ctx, fd, a, off, n, op)
@@ -592,7 +605,7 @@ func (d *DHT) replay(ctx context.Context, fd *fop.FD, post fop.Attr, off, n int6
 	if uerr := lockRange(context.WithoutCancel(ctx), sc, fd, owner, off, n, true); err == nil {
 		err = uerr
 	}
-	if post.Mode&07777 == phase2Mode {
+	if post.Mode&07777 == phase2Mode || post.Mode&07777 == syscall.S_ISVTX {
 		f.moveTo(dst)
 		return hideMarkers(a), err
 	}

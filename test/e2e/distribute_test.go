@@ -643,3 +643,48 @@ func distLinktos(t *testing.T, bricks []string) map[string]string {
 	}
 	return out
 }
+
+// TestDistributeRemoveBrickMovesHardLinks removes a brick holding files
+// with hard links (in one directory and across two): the migration moves
+// them (nothing skipped, so a plain commit is allowed) and every name
+// still reads the content, as one file.
+func TestDistributeRemoveBrickMovesHardLinks(t *testing.T) {
+	c, bricks := distVolume(t, "hl", 0, 1, 2)
+	mp := c.Mount("hl", 0)
+	for _, d := range []string{"a", "b"} {
+		must(t, os.Mkdir(filepath.Join(mp, d), 0o755))
+	}
+	const n = 20
+	for i := range n {
+		p := filepath.Join(mp, "a", fmt.Sprintf("f%02d", i))
+		must(t, os.WriteFile(p, []byte(fmt.Sprintf("data %d", i)), 0o644))
+		must(t, os.Link(p, filepath.Join(mp, "a", fmt.Sprintf("g%02d", i))))
+		must(t, os.Link(p, filepath.Join(mp, "b", fmt.Sprintf("h%02d", i))))
+	}
+	gone := bricks[0]
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "hl", gone, "start"), "volume remove-brick start: success")
+	rows := distWait(t, c, 3, "volume", "remove-brick", "hl", gone, "status")
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "hl", gone, "commit"), "volume remove-brick commit: success")
+	if files, failures := distTotal(rows); files == 0 || failures != 0 {
+		t.Errorf("remove-brick moved %d files with %d failures", files, failures)
+	}
+	fresh := c.Mount("hl", 1)
+	for i := range n {
+		want := fmt.Sprintf("data %d", i)
+		var ino uint64
+		for k, name := range []string{"a/f%02d", "a/g%02d", "b/h%02d"} {
+			p := filepath.Join(fresh, fmt.Sprintf(name, i))
+			got, err := os.ReadFile(p)
+			if err != nil || string(got) != want {
+				t.Errorf("%s = %q, %v; want %q", p, got, err, want)
+				continue
+			}
+			var st unix.Stat_t
+			must(t, unix.Stat(p, &st))
+			if st.Nlink != 3 || (k > 0 && st.Ino != ino) {
+				t.Errorf("%s: inode %d with %d links, want inode %d with 3", p, st.Ino, st.Nlink, ino)
+			}
+			ino = st.Ino
+		}
+	}
+}
