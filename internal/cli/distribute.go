@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -74,6 +75,24 @@ func (s *session) volumeRebalance(args []string) error {
 	if err := s.call("POST", "/v1/volume/rebalance", req, &resp); err != nil {
 		return s.fail(prefix+": failed", err)
 	}
+	if s.xml {
+		op := map[string]int{api.RebalanceStart: 1, api.RebalanceStop: 2, api.RebalanceStatus: 3, api.RebalanceFixLayout: 4}[req.Op]
+		if req.Force {
+			op = 5
+		}
+		s.xmlResult(0, 0, "", func(x *xmlWriter) {
+			x.open("volRebalance")
+			if resp.ID != "" {
+				x.leaf("task-id", resp.ID)
+			}
+			x.leaf("op", op)
+			if req.Op == api.RebalanceStop || req.Op == api.RebalanceStatus {
+				xmlRebalanceStatus(x, resp, false)
+			}
+			x.close("volRebalance")
+		})
+		return nil
+	}
 	switch req.Op {
 	case api.RebalanceStop:
 		printRebalance(s.out, resp, false)
@@ -129,6 +148,19 @@ func (s *session) volumeRemoveBrick(args []string) error {
 	var resp api.RebalanceResponse
 	if err := s.call("POST", "/v1/volume/remove-brick", req, &resp); err != nil {
 		return s.fail("volume remove-brick "+req.Op+": failed", err)
+	}
+	if s.xml {
+		s.xmlResult(0, 0, "", func(x *xmlWriter) {
+			x.open("volRemoveBrick")
+			if resp.ID != "" {
+				x.leaf("task-id", resp.ID)
+			}
+			if req.Op == api.RemoveStatus || req.Op == api.RemoveStop {
+				xmlRebalanceStatus(x, resp, true)
+			}
+			x.close("volRemoveBrick")
+		})
+		return nil
 	}
 	switch req.Op {
 	case api.RemoveStart:
@@ -190,4 +222,63 @@ func printRebalance(w io.Writer, r api.RebalanceResponse, remove bool) {
 		fmt.Fprintf(w, "%40s %16d %13s %13d %13d %13d %20s %8d:%02d:%02d\n",
 			n.Node, n.Files, humanSize(uint64(n.Bytes)), n.Scanned, failures, skipped, n.Status, h, m, sec)
 	}
+}
+
+// taskStatus are GlusterFS's rebalance states (gf_defrag_status_t), whose
+// index --xml prints as <status>.
+var taskStatus = []string{"not started", "in progress", "stopped", "completed", "failed",
+	"fix-layout in progress", "fix-layout stopped", "fix-layout completed", "fix-layout failed"}
+
+// xmlRebalanceStatus writes the node and aggregate elements of a
+// rebalance or remove-brick status, as GlusterFS's
+// cli_xml_output_vol_rebalance_status: nodes that have not started are
+// left out (but counted), remove-brick counts skipped files as failures,
+// and the aggregate status is the first of in progress, failed, stopped,
+// completed that some node is in.
+func xmlRebalanceStatus(x *xmlWriter, r api.RebalanceResponse, remove bool) {
+	x.leaf("nodeCount", len(r.Nodes))
+	rank := map[int]int{1: 1, 4: 2, 2: 3, 3: 4, 0: 5}
+	var files, size, lookups, failures, skipped int64
+	overall, code := -1, 0
+	var runtime float64
+	for _, n := range r.Nodes {
+		code = max(slices.Index(taskStatus, n.Status), 0)
+		if code == 0 {
+			continue
+		}
+		f, sk := n.Failures, n.Skipped
+		if remove {
+			f, sk = f+sk, 0
+		}
+		x.open("node")
+		x.leaf("nodeName", n.Node)
+		x.leaf("id", n.UUID)
+		x.leaf("files", n.Files)
+		x.leaf("size", n.Bytes)
+		x.leaf("lookups", n.Scanned)
+		x.leaf("failures", f)
+		x.leaf("skipped", sk)
+		x.leaf("status", code)
+		x.leaf("statusStr", taskStatus[code])
+		x.leaf("runtime", fmt.Sprintf("%.2f", n.Elapsed))
+		x.close("node")
+		files, size, lookups, failures, skipped = files+n.Files, size+n.Bytes, lookups+n.Scanned, failures+f, skipped+sk
+		runtime = max(runtime, n.Elapsed)
+		if overall < 0 || rank[code] <= rank[overall] {
+			overall = code
+		}
+	}
+	if overall < 0 {
+		overall = code
+	}
+	x.open("aggregate")
+	x.leaf("files", files)
+	x.leaf("size", size)
+	x.leaf("lookups", lookups)
+	x.leaf("failures", failures)
+	x.leaf("skipped", skipped)
+	x.leaf("status", overall)
+	x.leaf("statusStr", taskStatus[overall])
+	x.leaf("runtime", fmt.Sprintf("%.2f", runtime))
+	x.close("aggregate")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gluster-go/gluster-go/internal/mgmt/api"
 	"github.com/gluster-go/gluster-go/internal/mgmt/mgmttest"
 )
 
@@ -65,5 +66,58 @@ func TestDistributeCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(out, c.want) {
 			t.Errorf("gluster %s: exit %d, stdout %q, stderr %q; want %q", strings.Join(c.args, " "), code, out, errs, c.want)
 		}
+	}
+}
+
+// TestRebalanceStatusXML: the shape of GlusterFS's
+// cli_xml_output_vol_rebalance_status (cli-xml-output.c): nodes not
+// started are counted but not listed, remove-brick folds skipped into
+// failures, the aggregate takes in progress over completed.
+func TestRebalanceStatusXML(t *testing.T) {
+	r := api.RebalanceResponse{Nodes: []api.RebalanceNode{
+		{Node: "localhost", UUID: "u1", Files: 3, Bytes: 30, Scanned: 9, Failures: 1, Skipped: 2, Status: "completed", Elapsed: 1.5},
+		{Node: "127.0.0.3", UUID: "u2", Files: 1, Bytes: 10, Scanned: 4, Status: "in progress", Elapsed: 2.25},
+		{Node: "127.0.0.4", UUID: "u3", Status: "not started"},
+	}}
+	x := &xmlWriter{}
+	xmlRebalanceStatus(x, r, true)
+	want := `<nodeCount>3</nodeCount>
+<node>
+  <nodeName>localhost</nodeName>
+  <id>u1</id>
+  <files>3</files>
+  <size>30</size>
+  <lookups>9</lookups>
+  <failures>3</failures>
+  <skipped>0</skipped>
+  <status>3</status>
+  <statusStr>completed</statusStr>
+  <runtime>1.50</runtime>
+</node>
+<node>
+  <nodeName>127.0.0.3</nodeName>
+  <id>u2</id>
+  <files>1</files>
+  <size>10</size>
+  <lookups>4</lookups>
+  <failures>0</failures>
+  <skipped>0</skipped>
+  <status>1</status>
+  <statusStr>in progress</statusStr>
+  <runtime>2.25</runtime>
+</node>
+<aggregate>
+  <files>4</files>
+  <size>40</size>
+  <lookups>13</lookups>
+  <failures>3</failures>
+  <skipped>0</skipped>
+  <status>1</status>
+  <statusStr>in progress</statusStr>
+  <runtime>2.25</runtime>
+</aggregate>
+`
+	if got := x.b.String(); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -518,4 +518,5 @@ func fillDetail(bs *api.BrickStatus) {
 			bs.Device, bs.FileSystem, bs.MountOptions = fs[0], fs[2], fs[3]
 		}
 	}
+	bs.InodeSize = inodeSize(bs.Device, bs.FileSystem)
 }

@@ -249,7 +249,7 @@ func (r *rebalancers) stopAll() {
 
 // local returns this node's part of v's current operation.
 func (r *rebalancers) local(v *store.Volume) api.RebalanceNode {
-	n := api.RebalanceNode{Node: r.g.hostname, Status: rebalance.NotStarted}
+	n := api.RebalanceNode{Node: r.g.hostname, UUID: r.g.uuid, Status: rebalance.NotStarted}
 	if v.Rebalance == nil || len(r.g.bricks.local(v)) == 0 {
 		return n
 	}
@@ -270,7 +270,7 @@ func (r *rebalancers) local(v *store.Volume) api.RebalanceNode {
 	if c.Status == "" {
 		c.Status = rebalance.InProgress
 	}
-	return api.RebalanceNode{Node: r.g.hostname, Files: c.Files, Bytes: c.Bytes, Scanned: c.Scanned,
+	return api.RebalanceNode{Node: r.g.hostname, UUID: r.g.uuid, Files: c.Files, Bytes: c.Bytes, Scanned: c.Scanned,
 		Failures: c.Failures, Skipped: c.Skipped, Status: c.Status, Elapsed: c.Elapsed}
 }
 

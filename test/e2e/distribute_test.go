@@ -591,6 +591,8 @@ func TestDistributeRemoveBrickKeepsLinktos(t *testing.T) {
 	gone := bricks[0]
 	expect(t, c.MustGluster(0, "volume", "remove-brick", "lk", gone, "start"), "volume remove-brick start: success")
 	distWait(t, c, 3, "volume", "remove-brick", "lk", gone, "status")
+	expect(t, c.MustGluster(0, "volume", "remove-brick", "lk", gone, "status", "--xml"),
+		"<volRemoveBrick>", "<nodeCount>3</nodeCount>", "<nodeName>localhost</nodeName>", "<statusStr>completed</statusStr>", "<aggregate>")
 	expect(t, c.MustGluster(0, "volume", "remove-brick", "lk", gone, "commit"), "volume remove-brick commit: success")
 	bricks = bricks[1:]
 

@@ -33,6 +33,7 @@ type (
 	// RebalanceNode is one node's part of a rebalance or remove-brick.
 	RebalanceNode struct {
 		Node     string  `json:"node"`
+		UUID     string  `json:"uuid,omitempty"` // the node's peer UUID
 		Files    int64   `json:"files"`
 		Bytes    int64   `json:"bytes"`
 		Scanned  int64   `json:"scanned"`
