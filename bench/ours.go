@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/gluster-go/gluster-go/test/contract"
 )
 
 // oursManual is gluster-go started without glusterd (--ours-mode=manual):
@@ -42,48 +44,6 @@ func (o *oursManual) name() string  { return "ours" }
 func (o *oursManual) dir() string   { return o.client.mnt }
 func (o *oursManual) brick() string { return filepath.Join(o.work, "brick") }
 
-func brickVolfile(vol, brick, volumeID string) string {
-	return fmt.Sprintf(`volume %[1]s-posix
-    type storage/posix
-    option directory %[2]s
-    option volume-id %[3]s
-end-volume
-
-volume %[1]s-locks
-    type features/locks
-    subvolumes %[1]s-posix
-end-volume
-
-volume %[2]s
-    type debug/io-stats
-    subvolumes %[1]s-locks
-end-volume
-
-volume %[1]s-server
-    type protocol/server
-    option transport-type tcp
-    option auth.addr.%[2]s.allow *
-    subvolumes %[2]s
-end-volume
-`, vol, brick, volumeID)
-}
-
-func clientVolfile(vol, host string, port int, brick string) string {
-	return fmt.Sprintf(`volume %[1]s-client-0
-    type protocol/client
-    option remote-host %[2]s
-    option remote-port %[3]d
-    option remote-subvolume %[4]s
-    option transport-type tcp
-end-volume
-
-volume %[1]s
-    type debug/io-stats
-    subvolumes %[1]s-client-0
-end-volume
-`, vol, host, port, brick)
-}
-
 func (o *oursManual) start(ctx context.Context) error {
 	for _, d := range []string{"brick", "mnt"} {
 		if err := os.MkdirAll(filepath.Join(o.work, d), 0o755); err != nil {
@@ -96,10 +56,10 @@ func (o *oursManual) start(ctx context.Context) error {
 		return err
 	}
 	brickVol := filepath.Join(o.work, "brick.vol")
-	if err := os.WriteFile(brickVol, []byte(brickVolfile(o.vol, o.brick(), uuid.NewString())), 0o644); err != nil {
+	if err := os.WriteFile(brickVol, []byte(contract.BrickVolfile(o.vol, o.brick(), uuid.NewString())), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(o.work, "client.vol"), []byte(clientVolfile(o.vol, host, port, o.brick())), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(o.work, "client.vol"), []byte(contract.ClientVolfile(o.vol, host, port, o.brick())), 0o644); err != nil {
 		return err
 	}
 	logf, err := os.Create(filepath.Join(o.work, "brick.out"))

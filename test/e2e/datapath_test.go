@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gluster-go/gluster-go/internal/volgen"
+	"github.com/gluster-go/gluster-go/test/contract"
 	"github.com/gluster-go/gluster-go/test/posixtest"
 )
 
@@ -26,9 +27,9 @@ func TestDatapath(t *testing.T) {
 	h := newHarness(t)
 	const vol = "dpvol"
 	path := h.brickPath(t, vol)
-	b := h.runBrick(t, path, contractBrickVolfile(vol, path))
+	b := h.runBrick(t, path, contract.BrickVolfile(vol, path, uuid.NewString()))
 	volfile := filepath.Join(h.work, vol+".client.vol")
-	writeVolfile(t, volfile, contractClientVolfile(vol, b))
+	writeVolfile(t, volfile, contract.ClientVolfile(vol, "127.0.0.1", b.port, b.path))
 
 	t.Run("Posix", func(t *testing.T) {
 		cfg := posixtest.Config{ReaddirEntries: posixtest.DefaultReaddirEntries}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
 	"github.com/gluster-go/gluster-go/internal/layers"
@@ -59,53 +58,6 @@ type brick struct {
 	path string
 	port int
 	log  string
-}
-
-// contractBrickVolfile is the brick graph of the contract, with nothing
-// else: protocol/server -> debug/io-stats (named by the brick path) ->
-// features/locks -> storage/posix.
-func contractBrickVolfile(vol, path string) string {
-	return fmt.Sprintf(`volume %[1]s-posix
-    type storage/posix
-    option directory %[2]s
-    option volume-id %[3]s
-end-volume
-
-volume %[1]s-locks
-    type features/locks
-    subvolumes %[1]s-posix
-end-volume
-
-volume %[2]s
-    type debug/io-stats
-    subvolumes %[1]s-locks
-end-volume
-
-volume %[1]s-server
-    type protocol/server
-    option transport-type tcp
-    option auth.addr.%[2]s.allow *
-    subvolumes %[2]s
-end-volume
-`, vol, path, uuid.NewString())
-}
-
-// contractClientVolfile is the client graph of a one-brick volume:
-// debug/io-stats named VOL over protocol/client.
-func contractClientVolfile(vol string, b *brick) string {
-	return fmt.Sprintf(`volume %[1]s-client-0
-    type protocol/client
-    option remote-host 127.0.0.1
-    option remote-port %[2]d
-    option remote-subvolume %[3]s
-    option transport-type tcp
-end-volume
-
-volume %[1]s
-    type debug/io-stats
-    subvolumes %[1]s-client-0
-end-volume
-`, vol, b.port, b.path)
 }
 
 // brickPath returns a fresh directory for a brick.
