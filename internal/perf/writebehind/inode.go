@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -22,6 +23,7 @@ type req struct {
 // first error a background write met.
 type inode struct {
 	next fop.Layer
+	sent *atomic.Uint64 // the layer's count of requests answered below
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -34,8 +36,8 @@ type inode struct {
 	refs    int // fds attached (guarded by WB.mu)
 }
 
-func newInode(next fop.Layer) *inode {
-	in := &inode{next: next}
+func newInode(next fop.Layer, sent *atomic.Uint64) *inode {
+	in := &inode{next: next, sent: sent}
 	in.cond.L = &in.mu
 	return in
 }
@@ -147,6 +149,7 @@ func (in *inode) work() {
 		in.cond.Broadcast()
 		in.mu.Unlock()
 		err := in.send(r)
+		in.sent.Add(1)
 		in.mu.Lock()
 		if err != nil && in.err == nil {
 			in.err = err

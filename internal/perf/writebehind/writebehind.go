@@ -72,6 +72,10 @@ type WB struct {
 
 	mu     sync.Mutex
 	inodes map[fop.GFID]*inode // files open through this layer
+
+	// sent counts the requests the workers have had answered below; a
+	// lookup by name that saw it change may have missed a write.
+	sent atomic.Uint64
 }
 
 var (
@@ -109,7 +113,7 @@ func (w *WB) attach(fd *fop.FD, a *fop.Attr) {
 	w.mu.Lock()
 	in := w.inodes[fd.GFID]
 	if in == nil {
-		in = newInode(w.Next)
+		in = newInode(w.Next, &w.sent)
 		w.inodes[fd.GFID] = in
 	}
 	in.refs++
@@ -257,12 +261,14 @@ func (w *WB) Release(ctx context.Context, fd *fop.FD) error {
 // Lookup waits for a file's queued writes so that its size is current.
 func (w *WB) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
 	w.settleLoc(loc)
+	sent := w.sent.Load()
 	a, x, err := w.Next.Lookup(ctx, loc, xreq)
 	if err != nil || !loc.GFID.IsZero() {
 		return a, x, err
 	}
-	// Resolved by name: the file may have had writes queued after all.
-	if in := w.lookupInode(a.GFID); in != nil && in.busy() {
+	// Resolved by name: the file may have had writes queued after all,
+	// still queued now or answered while the lookup ran.
+	if in := w.lookupInode(a.GFID); in != nil && (in.busy() || w.sent.Load() != sent) {
 		in.drain()
 		return w.Next.Lookup(ctx, loc, xreq)
 	}
