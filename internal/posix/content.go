@@ -47,10 +47,11 @@ func (p *Posix) withContent(ctx context.Context, dirfd int, name string, st *uni
 		if err != nil {
 			return out
 		}
-		if m == 0 {
+		short := m < len(buf)-n // a short read of a regular file is its end
+		n += m
+		if short {
 			break
 		}
-		n += m
 	}
 	if int64(n) != st.Size {
 		return out
