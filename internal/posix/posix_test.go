@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -908,4 +909,27 @@ func TestCreateReadOnly(t *testing.T) {
 	_, _, err = b.Write(ctx, fd, []byte("x"), 0)
 	wantErrno(t, err, unix.EBADF)
 	b.Release(ctx, fd)
+}
+
+// TestLookupContent: a lookup asking for content gets a small file's bytes
+// exactly, nothing for a file over the limit or an empty request.
+func TestLookupContent(t *testing.T) {
+	b := newBrick(t)
+	b.create(b.ctx, fop.RootGFID, "small", 0o644, "hello")
+	b.create(b.ctx, fop.RootGFID, "big", 0o644, strings.Repeat("x", 100))
+	xreq := fop.Dict{fop.ContentKey: fop.ContentLimit(64)}
+	_, x, err := b.Lookup(b.ctx, at(fop.RootGFID, "small"), xreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(x[fop.ContentKey]); got != "hello" {
+		t.Fatalf("content %q, want %q", got, "hello")
+	}
+	_, x, err = b.Lookup(b.ctx, at(fop.RootGFID, "big"), xreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := x[fop.ContentKey]; ok {
+		t.Fatalf("content of a file over the limit: %d bytes", len(v))
+	}
 }
