@@ -14,6 +14,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/perf/mdcache"
 	"github.com/gluster-go/gluster-go/internal/perf/nlcache"
 	"github.com/gluster-go/gluster-go/internal/perf/quickread"
+	"github.com/gluster-go/gluster-go/internal/perf/readahead"
 	"github.com/gluster-go/gluster-go/internal/perf/writebehind"
 	"github.com/gluster-go/gluster-go/internal/posix"
 	protoclient "github.com/gluster-go/gluster-go/internal/protocol/client"
@@ -37,6 +38,7 @@ func Registry() graph.Registry {
 		quickread.Type:   quickread.New,
 		mdcache.Type:     mdcache.New,
 		writebehind.Type: writebehind.New,
+		readahead.Type:   readahead.New,
 		upcall.Type:      upcall.New,
 		nlcache.Type:     nlcache.New,
 	}

@@ -223,8 +223,10 @@ func table() []Option {
 		// opened before add-brick replica N reaches only the old replicas.
 		{Key: "performance.write-behind", Kind: Bool, Default: "off", Targets: ts(cl(layerWB, "")),
 			Description: "Enable/disable the write-behind layer in the client graph (off by default in this release; GlusterFS defaults to on)."},
-		{Key: "performance.read-ahead", Kind: Bool, Default: "on", Targets: ts(cl(layerRA, "")),
-			Description: "Enable/disable the read-ahead layer in the client graph."},
+		// Off, as in GlusterFS since 6: on FUSE mounts the kernel reads
+		// ahead already (see internal/fuse), and the layer only adds a copy.
+		{Key: "performance.read-ahead", Kind: Bool, Default: "off", Targets: ts(cl(layerRA, "")),
+			Description: "Enable/disable the read-ahead layer in the client graph (useful for gfapi clients; FUSE mounts have the kernel's read-ahead)."},
 		{Key: "performance.readdir-ahead", Kind: Bool, Default: "off", Targets: ts(cl(layerRDA, "")),
 			Description: "Enable/disable the readdir-ahead layer in the client graph."},
 		{Key: "performance.io-cache", Kind: Bool, Default: "on", Targets: ts(cl(layerIOC, "")),
@@ -270,7 +272,7 @@ func table() []Option {
 			Description: "Do not reorder non-overlapping writes."},
 		{Key: "performance.read-ahead-page-count", Kind: Int, Default: "4", Min: 1, Max: 16,
 			Targets:     ts(cl(layerRA, "page-count")),
-			Description: "Pages read ahead per file."},
+			Description: "Reads of page-size (1MB) kept in flight ahead of a sequential reader, per open file."},
 		{Key: "performance.qr-cache-timeout", Kind: Time, Default: "1", Min: 0, Max: 60,
 			Targets:     ts(cl(layerQR, "cache-timeout")),
 			Description: "Seconds quick-read trusts a cached small file."},
