@@ -22,8 +22,7 @@ type req struct {
 // answered below, the attributes acknowledged writes report, and the
 // first error a background write met.
 type inode struct {
-	next fop.Layer
-	sent *atomic.Uint64 // the layer's count of requests answered below
+	*shared
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -36,8 +35,8 @@ type inode struct {
 	refs    int // fds attached (guarded by WB.mu)
 }
 
-func newInode(next fop.Layer, sent *atomic.Uint64) *inode {
-	in := &inode{next: next, sent: sent}
+func newInode(sh *shared) *inode {
+	in := &inode{shared: sh}
 	in.cond.L = &in.mu
 	return in
 }
@@ -104,7 +103,7 @@ func (in *inode) enqueue(ctx context.Context, fd *fop.FD, data []byte, off int64
 		in.cond.Wait()
 	}
 	in.bytes += n
-	in.queue = append(in.queue, req{ctx: context.WithoutCancel(ctx), fd: fd, data: append([]byte(nil), data...), off: off})
+	in.queue = append(in.queue, req{ctx: context.WithoutCancel(ctx), fd: fd, data: append(in.getBuf(len(data)), data...), off: off})
 	if end := uint64(off) + n; end > in.attr.Size {
 		in.attr.Size = end
 		in.attr.Blocks = (end + 511) / 512
@@ -141,7 +140,7 @@ func (in *inode) work() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for len(in.queue) > 0 {
-		r, n := merge(in.queue)
+		r, n := in.merge(in.queue)
 		in.queue = in.queue[n:]
 		// Taken off the window: the next writes queue while this one is
 		// in flight, so that one is always ready to go.
@@ -150,6 +149,7 @@ func (in *inode) work() {
 		in.mu.Unlock()
 		err := in.send(r)
 		in.sent.Add(1)
+		in.putBuf(r.data)
 		in.mu.Lock()
 		if err != nil && in.err == nil {
 			in.err = err
@@ -162,7 +162,7 @@ func (in *inode) work() {
 
 // merge joins the writes at the head of q that continue each other on one
 // fd (up to maxMerge bytes) and returns the result and how many it took.
-func merge(q []req) (req, int) {
+func (sh *shared) merge(q []req) (req, int) {
 	r := q[0]
 	if r.data == nil {
 		return r, 1
@@ -177,12 +177,44 @@ func merge(q []req) (req, int) {
 	if n == 1 {
 		return r, 1
 	}
-	buf := make([]byte, 0, size)
+	buf := sh.getBuf(size)
 	for _, x := range q[:n] {
 		buf = append(buf, x.data...)
+		sh.putBuf(x.data)
 	}
 	r.data = buf
 	return r, n
+}
+
+// shared is what the layer's inodes share.
+type shared struct {
+	next fop.Layer
+	// sent counts the requests the workers have had answered below; a
+	// lookup by name that saw it change may have missed a write.
+	sent atomic.Uint64
+	// bufs recycles the buffers of large writes: a sequential writer
+	// queues a megabyte per call, and allocating each (zeroed, then
+	// collected) cost more than copying into it.
+	bufs sync.Pool // *[maxMerge]byte
+}
+
+// getBuf returns an empty buffer with room for n bytes: a recycled one
+// for large writes, one of its own size for small and oversized ones.
+func (sh *shared) getBuf(n int) []byte {
+	if n < maxMerge/2 || n > maxMerge {
+		return make([]byte, 0, n)
+	}
+	if b, ok := sh.bufs.Get().(*[maxMerge]byte); ok {
+		return b[:0]
+	}
+	return make([]byte, 0, maxMerge)
+}
+
+// putBuf recycles a buffer from getBuf once nothing refers to it.
+func (sh *shared) putBuf(b []byte) {
+	if cap(b) == maxMerge {
+		sh.bufs.Put((*[maxMerge]byte)(b[:maxMerge]))
+	}
 }
 
 // send passes one request below; the reply's attributes become the

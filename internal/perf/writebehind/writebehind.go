@@ -20,6 +20,7 @@ package writebehind
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -73,9 +74,8 @@ type WB struct {
 	mu     sync.Mutex
 	inodes map[fop.GFID]*inode // files open through this layer
 
-	// sent counts the requests the workers have had answered below; a
-	// lookup by name that saw it change may have missed a write.
-	sent atomic.Uint64
+	sh  *shared
+	log *slog.Logger
 }
 
 var (
@@ -88,7 +88,10 @@ func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) != 1 {
 		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
 	}
-	w := &WB{Base: fop.Base{Next: a.Children[0]}, inodes: map[fop.GFID]*inode{}}
+	w := &WB{Base: fop.Base{Next: a.Children[0]}, inodes: map[fop.GFID]*inode{}, sh: &shared{next: a.Children[0]}, log: a.Logger}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
 	if err := w.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func (w *WB) attach(fd *fop.FD, a *fop.Attr) {
 	w.mu.Lock()
 	in := w.inodes[fd.GFID]
 	if in == nil {
-		in = newInode(w.Next, &w.sent)
+		in = newInode(w.sh)
 		w.inodes[fd.GFID] = in
 	}
 	in.refs++
@@ -124,14 +127,19 @@ func (w *WB) attach(fd *fop.FD, a *fop.Attr) {
 	fd.SetCtx(ctxKey{}, in)
 }
 
-// detach drops fd's reference; the last one forgets the inode.
-func (w *WB) detach(fd *fop.FD, in *inode) {
+// detach drops fd's reference; the last one forgets the inode and
+// reports so.
+func (w *WB) detach(fd *fop.FD, in *inode) bool {
 	fd.DelCtx(ctxKey{})
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if in.refs--; in.refs == 0 && w.inodes[fd.GFID] == in {
-		delete(w.inodes, fd.GFID)
+	if in.refs--; in.refs == 0 {
+		if w.inodes[fd.GFID] == in {
+			delete(w.inodes, fd.GFID)
+		}
+		return true
 	}
+	return false
 }
 
 // fdInode returns the inode of an fd opened through this layer, or nil.
@@ -249,11 +257,16 @@ func (w *WB) Fsync(ctx context.Context, fd *fop.FD, datasync bool) (fop.Attr, er
 }
 
 // Release waits for the fd's writes (and queued flush) to reach the
-// bricks before the fd is closed below.
+// bricks before the fd is closed below. A failure nobody can be told of
+// any more (the file's last fd is going) is logged.
 func (w *WB) Release(ctx context.Context, fd *fop.FD) error {
 	if in := fdInode(fd); in != nil {
 		in.drain()
-		w.detach(fd, in)
+		if w.detach(fd, in) {
+			if err := in.takeErr(); err != nil {
+				w.log.Warn("write behind failed after close", "gfid", fd.GFID.String(), "err", err)
+			}
+		}
 	}
 	return w.Next.Release(ctx, fd)
 }
@@ -261,14 +274,14 @@ func (w *WB) Release(ctx context.Context, fd *fop.FD) error {
 // Lookup waits for a file's queued writes so that its size is current.
 func (w *WB) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
 	w.settleLoc(loc)
-	sent := w.sent.Load()
+	sent := w.sh.sent.Load()
 	a, x, err := w.Next.Lookup(ctx, loc, xreq)
 	if err != nil || !loc.GFID.IsZero() {
 		return a, x, err
 	}
 	// Resolved by name: the file may have had writes queued after all,
 	// still queued now or answered while the lookup ran.
-	if in := w.lookupInode(a.GFID); in != nil && (in.busy() || w.sent.Load() != sent) {
+	if in := w.lookupInode(a.GFID); in != nil && (in.busy() || w.sh.sent.Load() != sent) {
 		in.drain()
 		return w.Next.Lookup(ctx, loc, xreq)
 	}

@@ -245,14 +245,14 @@ func TestMerge(t *testing.T) {
 		{fd: fd2, data: []byte("gh"), off: 12},
 		{fd: fd2},
 	}
-	r, n := merge(q)
+	r, n := (&shared{}).merge(q)
 	if n != 2 || string(r.data) != "abcd" || r.off != 0 {
 		t.Fatalf("merge: %q at %d, took %d", r.data, r.off, n)
 	}
-	if _, n := merge(q[2:]); n != 1 {
+	if _, n := (&shared{}).merge(q[2:]); n != 1 {
 		t.Fatalf("merged across a gap: %d", n)
 	}
-	if r, n := merge(q[4:]); n != 1 || r.data != nil {
+	if r, n := (&shared{}).merge(q[4:]); n != 1 || r.data != nil {
 		t.Fatal("flush merged")
 	}
 }
