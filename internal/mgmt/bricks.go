@@ -144,18 +144,7 @@ func (s *supervisor) restoreLocal(ctx context.Context) {
 // local bricks, stopped or deleted ones lose them. It acts only on
 // changes, so a brick killed by hand stays down until "start force".
 func (s *supervisor) reconcileLoop(ctx context.Context) {
-	if !s.g.catchUp(ctx, "bricks") {
-		return
-	}
-	for {
-		ch := s.g.store.Updated()
-		s.reconcile(ctx, s.g.store.State())
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-		}
-	}
+	s.g.follow(ctx, "bricks", 0, s.reconcile)
 }
 
 func (s *supervisor) reconcile(ctx context.Context, st *store.State) {

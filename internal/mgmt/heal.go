@@ -37,9 +37,8 @@ type healDaemons struct {
 
 // healRun is one volume's running daemon.
 type healRun struct {
-	key    string // what it was built from, see daemonKey
-	cancel context.CancelFunc
-	done   chan struct{}
+	task
+	key    string      // what it was built from, see daemonKey
 	healer *shd.Healer // nil while it opens
 }
 
@@ -49,19 +48,8 @@ func newHealDaemons(g *Glusterd) *healDaemons {
 
 // follow keeps the daemons in line with the store until ctx ends.
 func (d *healDaemons) follow(ctx context.Context) {
-	defer d.stopAll()
-	if !d.g.catchUp(ctx, "self-heal daemons") {
-		return
-	}
-	for {
-		ch := d.g.store.Updated()
-		d.reconcile(ctx, d.g.store.State())
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-		}
-	}
+	defer stopAll(&d.mu, &d.run)
+	d.g.follow(ctx, "self-heal daemons", 0, d.reconcile)
 }
 
 // wantsDaemon reports whether this node runs a self-heal daemon for v.
@@ -109,16 +97,14 @@ func (d *healDaemons) reconcile(ctx context.Context, st *store.State) {
 		if _, ok := d.run[name]; ok || !d.wantsDaemon(v) {
 			continue
 		}
-		rctx, cancel := context.WithCancel(ctx)
-		r := &healRun{key: d.daemonKey(v), cancel: cancel, done: make(chan struct{})}
+		r := &healRun{key: d.daemonKey(v)}
 		d.run[name] = r
-		go d.serve(rctx, v, r)
+		r.task = startTask(ctx, func(ctx context.Context) { d.serve(ctx, v, r) })
 	}
 }
 
 // serve opens v's healer and runs it until ctx ends.
 func (d *healDaemons) serve(ctx context.Context, v *store.Volume, r *healRun) {
-	defer close(r.done)
 	log := d.g.log.With("volume", v.Name, "component", "self-heal-daemon")
 	h, err := d.g.openHealer(ctx, v, log)
 	if err != nil {
@@ -139,17 +125,6 @@ func (d *healDaemons) serve(ctx context.Context, v *store.Volume, r *healRun) {
 	log.Info("self-heal daemon started", "heal-timeout", secs)
 	h.Run(ctx, time.Duration(secs)*time.Second)
 	log.Info("self-heal daemon stopped")
-}
-
-func (d *healDaemons) stopAll() {
-	d.mu.Lock()
-	runs := d.run
-	d.run = map[string]*healRun{}
-	d.mu.Unlock()
-	for _, r := range runs {
-		r.cancel()
-		<-r.done
-	}
 }
 
 // healer returns the running daemon's healer for v, if it serves v's

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gluster-go/gluster-go/test/cluster"
 )
 
 // The multi-node tests run real glusterd processes on 127.0.0.2, .3, ...
@@ -52,8 +54,7 @@ func TestMain(m *testing.M) {
 type node struct {
 	addr string
 	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *cluster.Proc // nil while glusterd does not run
 }
 
 type pool struct {
@@ -121,20 +122,18 @@ func (p *pool) args(nd *node) []string {
 func (p *pool) start(i int) {
 	p.t.Helper()
 	nd := p.nodes[i]
-	cmd := exec.Command(filepath.Join(p.bin, "glusterd"), append(p.args(nd), "--foreground")...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := cluster.StartProc(exec.Command(filepath.Join(p.bin, "glusterd"), append(p.args(nd), "--foreground")...))
+	if err != nil {
 		p.t.Fatal(err)
 	}
-	nd.cmd, nd.done = cmd, make(chan struct{})
-	go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(cmd, nd.done)
+	nd.proc = proc
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if _, err := p.gluster(i, "volume", "list"); err == nil {
 			return
 		}
 		select {
-		case <-nd.done:
+		case <-proc.Exited:
 			p.t.Fatalf("glusterd %s exited", nd.addr)
 		case <-time.After(100 * time.Millisecond):
 		}
@@ -147,12 +146,8 @@ func (p *pool) start(i int) {
 // kill SIGKILLs node i's glusterd.
 func (p *pool) kill(i int) {
 	nd := p.nodes[i]
-	if nd.cmd == nil {
-		return
-	}
-	nd.cmd.Process.Kill()
-	<-nd.done
-	nd.cmd = nil
+	nd.proc.Kill()
+	nd.proc = nil
 }
 
 // killBricks SIGKILLs node i's bricks (they outlive glusterd by design).

@@ -43,10 +43,9 @@ type rebalancers struct {
 
 // rebalanceRun is one volume's running job.
 type rebalanceRun struct {
+	task
 	id      string
 	version uint64
-	cancel  context.CancelFunc
-	done    chan struct{}
 	job     *rebalance.Job // nil while the graph comes up
 }
 
@@ -61,22 +60,8 @@ func (r *rebalancers) stateFile(vol string) string {
 
 // follow keeps the jobs in line with the store until ctx ends.
 func (r *rebalancers) follow(ctx context.Context) {
-	defer r.stopAll()
-	if !r.g.catchUp(ctx, "rebalance") {
-		return
-	}
-	for {
-		ch := r.g.store.Updated()
-		r.reconcile(ctx, r.g.store.State())
-		// The timer also covers a store restarted under us (pool
-		// join), whose new updates the old channel never reports.
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-		case <-time.After(rebalanceRecheck):
-		}
-	}
+	defer stopAll(&r.mu, &r.run)
+	r.g.follow(ctx, "rebalance", rebalanceRecheck, r.reconcile)
 }
 
 // rebalanceRecheck is how often the jobs are checked against the store
@@ -114,8 +99,7 @@ func (r *rebalancers) reconcile(ctx context.Context, st *store.State) {
 	r.mu.Unlock()
 	// Wait outside the lock: a job that is starting takes it.
 	for _, run := range stale {
-		run.cancel()
-		<-run.done
+		run.stop()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -131,16 +115,14 @@ func (r *rebalancers) reconcile(ctx context.Context, st *store.State) {
 		if _, ok := r.run[name]; ok || !r.wants(v) {
 			continue
 		}
-		rctx, cancel := context.WithCancel(ctx)
-		run := &rebalanceRun{id: v.Rebalance.ID, version: v.Version, cancel: cancel, done: make(chan struct{})}
+		run := &rebalanceRun{id: v.Rebalance.ID, version: v.Version}
 		r.run[name] = run
-		go r.serve(rctx, v, run)
+		run.task = startTask(ctx, func(ctx context.Context) { r.serve(ctx, v, run) })
 	}
 }
 
 // serve builds v's client graph and runs this node's part of the job.
 func (r *rebalancers) serve(ctx context.Context, v *store.Volume, run *rebalanceRun) {
-	defer close(run.done)
 	op := v.Rebalance
 	log := r.g.log.With("volume", v.Name, "component", "rebalance", "id", op.ID)
 	job := &rebalance.Job{
@@ -234,17 +216,6 @@ func (g *Glusterd) clientGraph(ctx context.Context, v *store.Volume, log *slog.L
 	}
 	d, _ := gr.Layer(v.Name + "-dht").(*dht.DHT)
 	return gr, d, nil
-}
-
-func (r *rebalancers) stopAll() {
-	r.mu.Lock()
-	runs := r.run
-	r.run = map[string]*rebalanceRun{}
-	r.mu.Unlock()
-	for _, run := range runs {
-		run.cancel()
-		<-run.done
-	}
 }
 
 // local returns this node's part of v's current operation.

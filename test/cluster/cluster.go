@@ -160,8 +160,7 @@ type Node struct {
 	WorkDir string // state (/var/lib/glusterd)
 	LogDir  string
 	RunDir  string
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	proc    *Proc // nil while it does not run
 }
 
 // Option configures New.
@@ -253,13 +252,10 @@ func (c *Cluster) start(nd *Node) {
 	}
 	cmd := exec.Command(filepath.Join(c.Bin, "glusterd"), glusterdArgs(nd)...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if nd.proc, err = StartProc(cmd); err != nil {
 		c.T.Fatalf("start glusterd on %s: %v", nd.Addr, err)
 	}
-	nd.cmd, nd.exited = cmd, make(chan struct{})
-	go func(cmd *exec.Cmd, ch chan struct{}) { cmd.Wait(); close(ch) }(cmd, nd.exited)
-	if err := waitListen(nd.Addr, MgmtPort, nd.exited); err != nil {
+	if err := waitListen(nd.Addr, MgmtPort, nd.proc.Exited); err != nil {
 		c.T.Fatalf("glusterd on %s: %v\n%s", nd.Addr, err, tail(filepath.Join(nd.LogDir, "glusterd.stderr"), 30))
 	}
 }
@@ -317,12 +313,8 @@ func (c *Cluster) MustGluster(i int, args ...string) string {
 // GlusterFS) and waits for it to be gone.
 func (c *Cluster) Kill(i int) {
 	nd := c.Nodes[i]
-	if nd.cmd == nil {
-		return
-	}
-	nd.cmd.Process.Kill()
-	<-nd.exited
-	nd.cmd = nil
+	nd.proc.Kill()
+	nd.proc = nil
 }
 
 // Restart kills node i's glusterd if it runs and starts it again on the
