@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -307,6 +308,43 @@ func (l *Locks) entrylk(ctx context.Context, domain string, g fop.GFID, name str
 	t.queue = append(t.queue, w)
 	l.mu.Unlock()
 	return l.wait(ctx, key, t, w)
+}
+
+// ReleaseKey in the xattrs of an xattrop asks this layer to release, once
+// the update is done, the caller's lock its value names (ReleaseInode,
+// ReleaseEntries): replicate's post-op and unlock in one round trip. The
+// key does not reach the layers below.
+const ReleaseKey = "glusterfs.locks.release-after"
+
+// ReleaseInode names the caller's write inodelk of the whole object in
+// domain, for ReleaseKey.
+func ReleaseInode(domain string) []byte { return []byte("inode:" + domain) }
+
+// ReleaseEntries names the caller's write entrylk of the whole directory
+// in domain, for ReleaseKey.
+func ReleaseEntries(domain string) []byte { return []byte("entry:" + domain) }
+
+// Xattrop applies the update, then releases the lock ReleaseKey names, if
+// any (whatever became of the update: the caller is done either way).
+func (l *Locks) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, xattrs fop.Dict) (fop.Dict, error) {
+	v, ok := xattrs[ReleaseKey]
+	if !ok {
+		return l.Next.Xattrop(ctx, loc, op, xattrs)
+	}
+	rest := make(fop.Dict, len(xattrs)-1)
+	for k, x := range xattrs {
+		if k != ReleaseKey {
+			rest[k] = x
+		}
+	}
+	out, err := l.Next.Xattrop(ctx, loc, op, rest)
+	switch kind, domain, _ := strings.Cut(string(v), ":"); kind {
+	case "inode":
+		l.Inodelk(ctx, domain, loc, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+	case "entry":
+		l.entrylk(ctx, domain, loc.GFID, "", fop.EntryUnlock, fop.EntryWrLck)
+	}
+	return out, err
 }
 
 // ForgetClient releases every lock and pending request of a client whose

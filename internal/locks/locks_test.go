@@ -16,6 +16,12 @@ type below struct {
 	fop.Base
 	flushes   int
 	forgotten []string
+	xattrop   fop.Dict
+}
+
+func (b *below) Xattrop(_ context.Context, _ *fop.Loc, _ fop.XattropOp, x fop.Dict) (fop.Dict, error) {
+	b.xattrop = x
+	return x, nil
 }
 
 func (b *below) Flush(context.Context, *fop.FD) error { b.flushes++; return nil }
@@ -297,5 +303,43 @@ func TestDeadlock(t *testing.T) {
 	}
 	if err := <-up; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An xattrop carrying ReleaseKey applies the update without the key and
+// then drops the caller's lock it names.
+func TestXattropReleasesLock(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		release []byte
+		take    func(l *Locks, ctx context.Context, loc *fop.Loc) error
+	}{
+		{"inode", ReleaseInode("d"), func(l *Locks, ctx context.Context, loc *fop.Loc) error {
+			return l.Inodelk(ctx, "d", loc, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK})
+		}},
+		{"entry", ReleaseEntries("d"), func(l *Locks, ctx context.Context, loc *fop.Loc) error {
+			return l.Entrylk(ctx, "d", loc, "", fop.EntryLockNB, fop.EntryWrLck)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, bl := newLocks()
+			loc := &fop.Loc{GFID: fop.NewGFID()}
+			a, b := alice, carol
+			if err := tc.take(l, a, loc); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.take(l, b, loc); !errors.Is(err, syscall.EAGAIN) {
+				t.Fatalf("second owner: %v, want EAGAIN", err)
+			}
+			if _, err := l.Xattrop(a, loc, fop.XattropAddArray32, fop.Dict{"trusted.x": make([]byte, 12), ReleaseKey: tc.release}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := bl.xattrop[ReleaseKey]; ok || len(bl.xattrop) != 1 {
+				t.Fatalf("the layer below got %v", bl.xattrop)
+			}
+			if err := tc.take(l, b, loc); err != nil {
+				t.Fatalf("second owner after the release: %v", err)
+			}
+		})
 	}
 }
