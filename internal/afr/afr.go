@@ -42,6 +42,7 @@ type AFR struct {
 	mu       sync.Mutex
 	up       []bool
 	reported []bool
+	conns    []uint64 // times each replica came up: a lock held across a reconnection is gone
 	wasUp    bool
 	childUp  []func(child int) // see OnChildUp
 
@@ -105,6 +106,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 		log:      a.Logger,
 		up:       make([]bool, len(a.Children)),
 		reported: make([]bool, len(a.Children)),
+		conns:    make([]uint64, len(a.Children)),
 		arbiter:  -1,
 	}
 	switch a.Options["arbiter-count"] {
@@ -212,6 +214,7 @@ func (r *AFR) Notify(child fop.Layer, ev fop.Event) {
 		if c == child {
 			if ev == fop.ChildUp && !r.up[i] {
 				came, hooks = i, r.childUp
+				r.conns[i]++
 			}
 			r.reported[i] = true
 			r.up[i] = ev == fop.ChildUp
@@ -246,6 +249,13 @@ func (r *AFR) upSet() []bool {
 		out[i] = r.up[i] || !r.reported[i]
 	}
 	return out
+}
+
+// connCounts returns how many times each replica came up.
+func (r *AFR) connCounts() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]uint64(nil), r.conns...)
 }
 
 func count(set []bool) int {

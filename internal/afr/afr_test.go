@@ -172,13 +172,22 @@ func TestDownReplicaIsAccusedAndHealed(t *testing.T) {
 }
 
 func TestEntriesCreatedWhileDownAreHealed(t *testing.T) {
-	r, dirs := newSet(t, 2, nil)
+	for _, delay := range []string{"0", "600"} {
+		t.Run("post-op-delay="+delay, func(t *testing.T) { entriesCreatedWhileDownAreHealed(t, delay) })
+	}
+}
+
+func entriesCreatedWhileDownAreHealed(t *testing.T, delay string) {
+	r, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": delay})
 	down(r, 1)
 	_, fd := createFile(t, r, "new")
 	write(t, r, fd, "made while replica 1 was down", 0)
 	r.Release(bg, fd)
 	if _, _, err := r.Mkdir(bg, &fop.Loc{Parent: fop.RootGFID, Name: "sub", GFID: fop.NewGFID()}, 0o755, 0, nil); err != nil {
 		t.Fatal(err)
+	}
+	if c := pending(t, dirs[0], ".", r.keys[1]); c[entryTxn] == 0 {
+		t.Fatalf("replica 0 does not accuse replica 1 of the entries it missed: %v", c)
 	}
 	up(r, 1)
 	if _, _, err := r.Lookup(bg, root(), nil); err != nil {

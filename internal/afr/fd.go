@@ -2,9 +2,7 @@ package afr
 
 import (
 	"context"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
@@ -16,31 +14,8 @@ type fileFD struct {
 	tx     *txnState
 }
 
-// txnState is the eager write transaction this client holds on one file,
-// shared by all its FDs of that file: two FDs writing one file must not
-// pass the lock to and fro, waiting out each other's post-op delay.
-type txnState struct {
-	// rw lets writes run concurrently (read side) while the post-op
-	// waits for them to drain (write side).
-	rw sync.RWMutex
-	mu sync.Mutex
-	eager
-}
-
 func (r *AFR) newFileFD(g fop.GFID, opened []bool) *fileFD {
 	return &fileFD{opened: opened, tx: &r.inode(g).tx}
-}
-
-// eager is a data transaction held open across writes: its lock and dirty
-// mark are taken by the first write and released by the post-op after
-// post-op-delay of quiet, or by flush, fsync and release.
-type eager struct {
-	held   bool
-	owner  uint64
-	marked []bool // replicas locked and marked dirty
-	good   []bool // replicas every write since the pre-op reached
-	timer  *time.Timer
-	gen    int
 }
 
 // dirFD is AFR's state for an open directory.
@@ -117,7 +92,7 @@ func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer
 			tx.good[i] = false
 		}
 	}
-	r.armPostOp(fd.GFID, tx)
+	r.armPostOp(dataTxn, fd.GFID, tx)
 	tx.mu.Unlock()
 	if first < 0 {
 		return -1, pickErr(errs, set)
@@ -126,79 +101,6 @@ func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer
 		return -1, syscall.ENOTCONN
 	}
 	return first, nil
-}
-
-// begin takes the eager lock and dirty mark unless this client holds
-// them for the file already; opened is where the writing FD is open.
-func (r *AFR) begin(ctx context.Context, g fop.GFID, tx *txnState, opened []bool) error {
-	tx.mu.Lock()
-	defer tx.mu.Unlock()
-	if tx.held {
-		return nil
-	}
-	up := r.upSet()
-	for i := range up {
-		up[i] = up[i] && opened[i]
-	}
-	if !r.quorum(up) {
-		return syscall.ENOTCONN
-	}
-	owner := newOwner()
-	ictx := internalCtx(context.WithoutCancel(ctx), owner)
-	target := &fop.Loc{GFID: g}
-	spec := lockSpec{inode: target, domain: r.dataDomain()}
-	locked := r.lock(ictx, spec, up)
-	marked := r.preOp(ictx, dataTxn, []*fop.Loc{target}, locked)
-	if !r.quorum(marked) || !r.hasData(marked) {
-		r.postOp(ictx, dataTxn, []*fop.Loc{target}, marked, nil)
-		r.unlock(ictx, spec, locked)
-		return syscall.ENOTCONN
-	}
-	for i := range locked {
-		if locked[i] && !marked[i] {
-			one := make([]bool, len(locked))
-			one[i] = true
-			r.unlock(ictx, spec, one)
-		}
-	}
-	tx.eager = eager{held: true, owner: owner, marked: marked, good: append([]bool(nil), marked...), gen: tx.gen + 1}
-	return nil
-}
-
-// armPostOp schedules the post-op after post-op-delay of quiet. Called
-// with tx.mu held.
-func (r *AFR) armPostOp(g fop.GFID, tx *txnState) {
-	o := r.o()
-	gen := tx.gen
-	if o.postOpDelay == 0 || !o.eagerLock {
-		go r.endTxn(g, tx, gen)
-		return
-	}
-	if tx.timer != nil {
-		tx.timer.Stop()
-	}
-	tx.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(g, tx, gen) })
-}
-
-// endTxn runs the held transaction's post-op and unlock once in-flight
-// writes have drained. gen < 0 ends whatever is held.
-func (r *AFR) endTxn(g fop.GFID, tx *txnState, gen int) {
-	tx.rw.Lock()
-	defer tx.rw.Unlock()
-	tx.mu.Lock()
-	defer tx.mu.Unlock()
-	if !tx.held || (gen >= 0 && gen != tx.gen) {
-		return
-	}
-	if tx.timer != nil {
-		tx.timer.Stop()
-		tx.timer = nil
-	}
-	ictx := internalCtx(context.Background(), tx.owner)
-	target := &fop.Loc{GFID: g}
-	r.postOp(ictx, dataTxn, []*fop.Loc{target}, tx.marked, tx.good)
-	r.unlock(ictx, lockSpec{inode: target, domain: r.dataDomain()}, tx.marked)
-	tx.held = false
 }
 
 // Write writes to every replica the file is open on.
@@ -267,7 +169,7 @@ func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 	go func() {
 		defer close(ended)
 		if st, err := r.fileState(fd); err == nil {
-			r.endTxn(fd.GFID, st.tx, -1)
+			r.endTxn(dataTxn, fd.GFID, st.tx, -1)
 		}
 	}()
 	_, err := onSet(r, r.openedSet(fd), func(c fop.Layer) (none, error) { return errOnly(c.Flush(ctx, fd)) })
@@ -278,7 +180,7 @@ func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 // Fsync returns once every replica that is up has the data on disk.
 func (r *AFR) Fsync(ctx context.Context, fd *fop.FD, datasync bool) (fop.Attr, error) {
 	if st, err := r.fileState(fd); err == nil {
-		r.endTxn(fd.GFID, st.tx, -1)
+		r.endTxn(dataTxn, fd.GFID, st.tx, -1)
 	}
 	return onSet(r, r.openedSet(fd), func(c fop.Layer) (fop.Attr, error) { return c.Fsync(ctx, fd, datasync) })
 }
@@ -289,7 +191,7 @@ func (r *AFR) Release(ctx context.Context, fd *fop.FD) error {
 	if err != nil {
 		return nil
 	}
-	r.endTxn(fd.GFID, st.tx, -1)
+	r.endTxn(dataTxn, fd.GFID, st.tx, -1)
 	r.each(st.opened, func(i int, c fop.Layer) error { return c.Release(ctx, fd) })
 	fd.DelCtx(r)
 	return nil

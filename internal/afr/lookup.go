@@ -46,8 +46,20 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	if rc >= 0 {
 		ref = rc
 	}
+	held := r.holding(a.GFID)
+	if held {
+		clear(mx.dirty) // this client's own transaction in flight
+	}
 	if r.healOnAccess(mx, a.IsDir()) {
-		r.healLater(a.GFID)
+		if held {
+			// The heal would wait for this client's own lock.
+			go func() {
+				r.endHeld(a.GFID, a.IsDir())
+				r.healLater(a.GFID)
+			}()
+		} else {
+			r.healLater(a.GFID)
+		}
 	}
 	if missing && !loc.Parent.IsZero() {
 		r.background(loc.Parent, r.healName)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/locks"
 )
 
 // entryLock names one directory entry a transaction locks.
@@ -182,16 +183,21 @@ func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bo
 // every replica that did not (good false): those are the sinks of the
 // next heal. With good nil nothing changed and nobody is accused.
 func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool) {
-	r.changelog(ctx, t, targets, marked, good, -1)
+	r.changelog(ctx, t, targets, marked, good, -1, nil)
 }
 
 // changelog is postOp with the dirty mark's change given: -1 after a
-// pre-op, 0 when there was none (an optimistic transaction).
-func (r *AFR) changelog(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool, dirty int32) {
+// pre-op, 0 when there was none (an optimistic transaction). With
+// release (locks.ReleaseKey's value) each brick also drops the lock it
+// names once the update is done: post-op and unlock in one round trip.
+func (r *AFR) changelog(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool, dirty int32, release []byte) {
 	r.each(marked, func(i int, c fop.Layer) error {
 		// Every key goes in, zero or not, so that the brick's index sees
 		// the whole changelog of the object in the reply.
 		x := fop.Dict{DirtyKey: delta(t, dirty)}
+		if release != nil {
+			x[locks.ReleaseKey] = release
+		}
 		for j := range r.children {
 			accuse := good != nil && good[i] && !good[j]
 			if accuse {
@@ -262,7 +268,7 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 	case !optimistic:
 		r.postOp(ictx, t, targets, marked, good)
 	case count(good) < count(marked):
-		r.changelog(ictx, t, targets, good, good, 0)
+		r.changelog(ictx, t, targets, good, good, 0, nil)
 	}
 	if !r.quorum(good) {
 		return errs, -1, syscall.ENOTCONN

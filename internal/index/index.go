@@ -89,6 +89,17 @@ func (x *Index) Fxattrop(ctx context.Context, fd *fop.FD, op fop.XattropOp, xatt
 	return out, err
 }
 
+// Create creates the file and indexes it when it was born with changelog
+// counters set (replicate creates files marked dirty, their first writes
+// in flight).
+func (x *Index) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint32, fd *fop.FD, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
+	obj, parent, err := x.Next.Create(ctx, loc, flags, mode, umask, fd, xdata)
+	if err == nil && obj.GFID == loc.GFID {
+		x.track(obj.GFID, xdata) // only a new file got xdata's xattrs
+	}
+	return obj, parent, err
+}
+
 // track adds g to an index when one of its counters of that index is
 // non-zero after the update, and removes it when all are zero. The update
 // carries every counter the cluster layer keeps, so zero means healed.

@@ -1,0 +1,221 @@
+package afr
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
+	"github.com/gluster-go/gluster-go/internal/index"
+)
+
+// counter counts the calls that reach one brick, by kind.
+type counter struct {
+	fop.Base
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) note(kind string) {
+	c.mu.Lock()
+	c.n[kind]++
+	c.mu.Unlock()
+}
+
+func (c *counter) get(kind string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[kind]
+}
+
+func (c *counter) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	c.note("lookup")
+	return c.Next.Lookup(ctx, loc, xreq)
+}
+
+func (c *counter) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint32, fd *fop.FD, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
+	c.note("create")
+	return c.Next.Create(ctx, loc, flags, mode, umask, fd, xdata)
+}
+
+func (c *counter) Write(ctx context.Context, fd *fop.FD, data []byte, off int64) (int, fop.Attr, error) {
+	c.note("write")
+	return c.Next.Write(ctx, fd, data, off)
+}
+
+func (c *counter) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, x fop.Dict) (fop.Dict, error) {
+	c.note("xattrop")
+	return c.Next.Xattrop(ctx, loc, op, x)
+}
+
+func (c *counter) Inodelk(ctx context.Context, domain string, loc *fop.Loc, cmd int, lock *fop.Flock) error {
+	if lock.Type == syscall.F_UNLCK {
+		c.note("inodelk-unlock")
+	} else {
+		c.note("inodelk")
+	}
+	return c.Next.Inodelk(ctx, domain, loc, cmd, lock)
+}
+
+func (c *counter) Entrylk(ctx context.Context, domain string, loc *fop.Loc, name string, cmd fop.EntrylkCmd, typ fop.EntrylkType) error {
+	if cmd == fop.EntryUnlock {
+		c.note("entrylk-unlock")
+	} else {
+		c.note("entrylk")
+	}
+	return c.Next.Entrylk(ctx, domain, loc, name, cmd, typ)
+}
+
+// countedSet is newSet with a counter above each brick.
+func countedSet(t *testing.T, opts map[string]string) (*AFR, []*counter, []string) {
+	r, dirs := newSet(t, 2, opts)
+	var cs []*counter
+	for i, c := range r.children {
+		cn := &counter{Base: fop.Base{Next: c}, n: map[string]int{}}
+		r.children[i] = cn
+		r.Notify(cn, fop.ChildUp)
+		cs = append(cs, cn)
+	}
+	return r, cs, dirs
+}
+
+// smallFiles creates n files in the root, writing 4 KiB to each, as the
+// small-file benchmark does, and closes them.
+func smallFiles(t *testing.T, r *AFR, n int) {
+	t.Helper()
+	buf := make([]byte, 4096)
+	for i := 0; i < n; i++ {
+		g := fop.NewGFID()
+		fd := fop.NewFD(g, syscall.O_RDWR)
+		loc := &fop.Loc{Parent: fop.RootGFID, Name: fmt.Sprintf("f%03d", i), GFID: g}
+		if _, _, err := r.Create(bg, loc, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o644, 0, fd, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := r.Write(bg, fd, buf, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(bg, fd); err != nil {
+			t.Fatal(err)
+		}
+		r.Release(bg, fd)
+	}
+}
+
+// With eager locking a create, its write and close cost each brick one
+// create, one write, one inodelk (taken with the create) and one post-op
+// that also drops the lock; the directory's entry lock and dirty mark are
+// taken once for all the creates. (The unlocks of the transactions are
+// in their post-ops either way.)
+func TestSmallFileRoundTrips(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		delay string
+		want  map[string]int // per brick, for n files
+	}{
+		{"0", map[string]int{"create": n, "write": n, "entrylk": n, "entrylk-unlock": n, "inodelk": n, "inodelk-unlock": 0, "xattrop": 2 * n}},
+		{"600", map[string]int{"create": n, "write": n, "entrylk": 1, "entrylk-unlock": 0, "inodelk": n, "inodelk-unlock": 0, "xattrop": n + 1}},
+	} {
+		t.Run("post-op-delay="+tc.delay, func(t *testing.T) {
+			r, cs, _ := countedSet(t, map[string]string{"post-op-delay-secs": tc.delay})
+			smallFiles(t, r, n)
+			for i, c := range cs {
+				for kind, want := range tc.want {
+					if got := c.get(kind); got != want {
+						t.Errorf("brick %d: %d %s calls for %d files, want %d", i, got, kind, n, want)
+					}
+				}
+				t.Logf("brick %d: %v", i, c.n)
+			}
+			if tc.delay == "0" {
+				return
+			}
+			// Ending the directory's transaction clears its dirty mark.
+			r.endEntryTxn(fop.RootGFID)
+			for i, c := range cs {
+				if got := c.get("xattrop"); got != n+2 {
+					t.Errorf("brick %d: %d xattrops after the directory's post-op, want %d", i, got, n+2)
+				}
+			}
+			// ... and its lock: another owner can take it.
+			ictx := internalCtx(bg, newOwner())
+			for i, c := range cs {
+				if err := c.Entrylk(ictx, r.dataDomain(), root(), "", fop.EntryLockNB, fop.EntryWrLck); err != nil {
+					t.Errorf("brick %d: directory still locked after the post-op: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+// A client killed in the middle of small-file creates (its locks dropped
+// by the bricks, no post-op) leaves the directory and the file it was
+// writing marked dirty and in the bricks' indices; another client's heal
+// then makes the replicas agree and clears the marks.
+func TestKilledClientLeavesMarksForHeal(t *testing.T) {
+	r, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": "600"})
+	smallFiles(t, r, 3)
+	g, fd := createFile(t, r, "cut")
+	// The write reaches brick 0 only: the client dies before brick 1
+	// gets it and before any post-op.
+	one := []bool{true, false}
+	r.each(one, func(i int, c fop.Layer) error {
+		_, _, err := c.Write(bg, fd, []byte("only on brick 0"), 0)
+		return err
+	})
+	for _, c := range r.children {
+		c.(fop.ClientForgetter).ForgetClient("")
+	}
+	for i, d := range dirs {
+		if c := pending(t, d, "cut", DirtyKey); c[dataTxn] != 1 {
+			t.Fatalf("brick %d: dirty of the file = %v, want data 1", i, c)
+		}
+		if c := pending(t, d, ".", DirtyKey); c[entryTxn] != 1 {
+			t.Fatalf("brick %d: dirty of the directory = %v, want entry 1", i, c)
+		}
+		listed, err := index.Pending(index.Base(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !contains(listed, g) || !contains(listed, fop.RootGFID) {
+			t.Fatalf("brick %d: index lists %v, want the file %s and the root", i, listed, g)
+		}
+	}
+
+	l, err := New(&graph.Args{Name: "test-replicate-0", Children: r.children, ChildNames: []string{"test-client-0", "test-client-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := l.(*AFR)
+	for _, h := range []fop.GFID{fop.RootGFID, g} {
+		if err := other.Heal(bg, h); err != nil {
+			t.Fatalf("heal %s: %v", h, err)
+		}
+	}
+	for i, d := range dirs {
+		if got := string(brickFile(t, d, "cut")); got != "only on brick 0" {
+			t.Errorf("brick %d holds %q after heal", i, got)
+		}
+		for _, name := range []string{"cut", "."} {
+			if c := pending(t, d, name, DirtyKey); c != (counters{}) {
+				t.Errorf("brick %d: dirty of %s = %v after heal", i, name, c)
+			}
+		}
+		if ents, _ := os.ReadDir(filepath.Join(index.Base(d), index.DirtyDir)); len(ents) > 1 {
+			t.Errorf("brick %d: dirty index still lists %d entries", i, len(ents)-1)
+		}
+	}
+}
+
+func contains(gs []fop.GFID, g fop.GFID) bool {
+	for _, x := range gs {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
