@@ -2,6 +2,7 @@ package upcall
 
 import (
 	"context"
+	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
@@ -51,9 +52,14 @@ func (u *Upcall) Readlink(ctx context.Context, loc *fop.Loc) (string, error) {
 	return u.Next.Readlink(ctx, loc)
 }
 
+// Open with O_TRUNC changes the file.
 func (u *Upcall) Open(ctx context.Context, loc *fop.Loc, flags uint32, fd *fop.FD) error {
-	u.seen(client(ctx), loc.GFID)
-	return u.Next.Open(ctx, loc, flags, fd)
+	if flags&syscall.O_TRUNC == 0 {
+		u.seen(client(ctx), loc.GFID)
+		return u.Next.Open(ctx, loc, flags, fd)
+	}
+	_, err := u.attrCall(ctx, loc.GFID, attrChanged, func() (fop.Attr, error) { return fop.Attr{}, u.Next.Open(ctx, loc, flags, fd) })
+	return err
 }
 
 func (u *Upcall) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
@@ -171,7 +177,9 @@ func (u *Upcall) create(ctx context.Context, loc *fop.Loc, fn func() (obj, paren
 	obj, parent, err := fn()
 	if err == nil {
 		u.seen(c, obj.GFID)
-		u.changed(c, change{gfid: loc.Parent, flags: entryChanged, name: loc.Name})
+		// The object may have been there already (a create without
+		// O_EXCL, O_TRUNC).
+		u.changed(c, change{gfid: loc.Parent, flags: entryChanged, name: loc.Name}, change{gfid: obj.GFID, flags: attrChanged})
 	}
 	return obj, parent, err
 }

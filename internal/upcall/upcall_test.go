@@ -208,3 +208,18 @@ func TestReaddirplusWatchesEntries(t *testing.T) {
 		t.Fatalf("setattr after readdirplus told %+v", got)
 	}
 }
+
+func TestTruncatingOpenTells(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.create(t, "B", "f")
+	r.take()
+	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
+	fd := fop.NewFD(a.GFID, syscall.O_RDWR|syscall.O_TRUNC)
+	if err := r.u.Open(as("B"), &fop.Loc{GFID: a.GFID}, syscall.O_RDWR|syscall.O_TRUNC, fd); err != nil {
+		t.Fatal(err)
+	}
+	r.u.Release(as("B"), fd)
+	if got := r.take(); len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+		t.Fatalf("open O_TRUNC told %+v", got)
+	}
+}
