@@ -9,7 +9,10 @@
 // replica, post-op (on the replicas that succeeded, accuse the ones that
 // did not in trusted.afr.VOL-client-N, then clear dirty), unlock. Writes
 // through one FD keep the lock and the dirty mark between writes (eager
-// locking) and run the post-op once the stream pauses.
+// locking) and run the post-op once the stream pauses; so do the creates
+// and deletes of one client in one directory (eager.go), and a new file
+// is created dirty with its lock taken alongside (fresh.go). The post-op
+// also releases the lock on the brick (locks.ReleaseKey).
 package afr
 
 import (

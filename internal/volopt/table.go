@@ -160,7 +160,7 @@ func table() []Option {
 			Description: "Blocks of 128KB healed in parallel per file."},
 		{Key: "cluster.eager-lock", Kind: Bool, Default: "on",
 			Targets:     ts(cl(layerAFR, "eager-lock")),
-			Description: "Keep a file's replication lock across consecutive writes of one client."},
+			Description: "Keep a file's replication lock across consecutive writes of one client, a directory's across its creates and deletes, and open a new file's write transaction with its create."},
 		{Key: "cluster.choose-local", Kind: Bool, Default: "true",
 			Targets:     ts(cl(layerAFR, "choose-local")),
 			Description: "Read from a replica on the same host when there is one."},
