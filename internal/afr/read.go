@@ -2,6 +2,7 @@ package afr
 
 import (
 	"context"
+	"sync"
 	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
@@ -15,40 +16,99 @@ import (
 const readStripe = 4 << 20
 
 // Read reads from a good replica where fd is open, chosen by offset; if
-// that replica has gone, from any other good one.
+// that replica has gone, from the next good one.
 func (r *AFR) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
 	read := func(c fop.Layer) (int, error) { return c.Read(ctx, fd, buf, off) }
-	if i := r.stripeChild(fd, off); i >= 0 {
-		n, err := read(r.children[i])
+	if r.returned(fd) {
+		r.refresh(ctx, fd.GFID)
+	}
+	cands, missed := r.readCandidates(fd)
+	first := int(off/readStripe) % max(len(cands), 1)
+	for k := range cands {
+		n, err := read(r.children[cands[(first+k)%len(cands)]])
 		if fop.Errno(err) != syscall.ENOTCONN {
 			return n, err
 		}
 	}
+	if missed {
+		// The replicas left may be readable per the changelog, but they
+		// lack this client's latest writes.
+		return 0, syscall.ENOTCONN
+	}
+	// None known good is up: readFrom reads the changelog again and tells
+	// split-brain from a replica set that is down.
 	return readFrom(ctx, r, fd.GFID, false, read)
 }
 
-// stripeChild returns the replica to read fd's file at off from: the
-// replicas readable per the changelog and open on fd take turns, one
-// stripe each. -1 leaves the choice to readFrom (one replica or none).
-func (r *AFR) stripeChild(fd *fop.FD, off int64) int {
+// readCandidates returns the replicas fd's file may be read from, in
+// order: up, readable per the changelog, open on fd, and not known by
+// this client's held write transaction to have missed a write (missed
+// reports whether one is).
+func (r *AFR) readCandidates(fd *fop.FD) (cands []int, missed bool) {
 	st, err := r.fileState(fd)
 	if err != nil {
-		return -1
+		return nil, false
 	}
+	skip := r.missedWrites(fd.GFID)
 	tried := make([]bool, len(r.children))
-	var cands []int
 	for {
 		i := r.nextReadable(fd.GFID, false, tried)
 		if i < 0 {
-			break
+			return cands, missed
 		}
 		tried[i] = true
-		if st.opened[i] {
+		switch {
+		case skip != nil && skip[i]:
+			missed = true
+		case st.opened[i]:
 			cands = append(cands, i)
 		}
 	}
-	if len(cands) < 2 {
-		return -1
+}
+
+// missedWrites returns the replicas that this client's data transaction
+// on g, while held, knows to have missed a write: the changelog says so
+// only after its post-op. nil means no transaction is held.
+func (r *AFR) missedWrites(g fop.GFID) []bool {
+	tx := &r.inode(g).tx
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if !tx.held {
+		return nil
 	}
-	return cands[int(off/readStripe)%len(cands)]
+	missed := make([]bool, len(tx.good))
+	for i, ok := range tx.good {
+		missed[i] = !ok
+	}
+	return missed
+}
+
+// readSeen is, in an FD's ctx (key readSeenKey), the replicas that were
+// up at its last read.
+type readSeen struct {
+	mu sync.Mutex
+	up []bool
+}
+
+type readSeenKey struct{}
+
+// returned reports whether a replica that was down at fd's last read is
+// up again: what the file's changelog said of it may be stale (it missed
+// the writes made meanwhile), so the caller reads the changelog again.
+func (r *AFR) returned(fd *fop.FD) bool {
+	up := r.upSet()
+	v, ok := fd.Ctx(readSeenKey{})
+	if !ok {
+		fd.SetCtx(readSeenKey{}, &readSeen{up: up})
+		return false
+	}
+	st := v.(*readSeen)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	back := false
+	for i := range up {
+		back = back || up[i] && !st.up[i]
+	}
+	st.up = up
+	return back
 }

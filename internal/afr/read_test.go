@@ -32,7 +32,9 @@ func newCountedSet(t *testing.T, n int, opts map[string]string) (*AFR, []*readCo
 		counters[i] = &readCounter{Base: fop.Base{Next: l}}
 		return counters[i], err
 	})
-	opts["post-op-delay-secs"] = "0"
+	if _, ok := opts["post-op-delay-secs"]; !ok {
+		opts["post-op-delay-secs"] = "0"
+	}
 	l, err := New(&graph.Args{Name: "test-replicate-0", Children: children, ChildNames: names, Options: opts})
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +119,61 @@ type notConnected struct{ fop.Base }
 
 func (notConnected) Read(context.Context, *fop.FD, []byte, int64) (int, error) {
 	return 0, syscall.ENOTCONN
+}
+
+// A replica that came back after missing writes is not read from, though
+// this client knew it as good before it went away.
+func TestReadAfterReplicaReturns(t *testing.T) {
+	r, cs := newCountedSet(t, 2, map[string]string{"data-self-heal": "off"})
+	_, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*readStripe/16)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	down(r, 1)
+	readStripes(t, r, fd, data) // the FD reads while replica 1 is away
+	fresh := bytes.ToUpper(data[readStripe:])
+	if _, _, err := r.Write(bg, fd, fresh, readStripe); err != nil {
+		t.Fatal(err)
+	}
+	copy(data[readStripe:], fresh)
+	up(r, 1)
+	counts(cs)
+	readStripes(t, r, fd, data)
+	if c := counts(cs); c[1] != 0 {
+		t.Fatalf("reads per replica = %v, want none from replica 1", c)
+	}
+}
+
+// writeFails is a brick whose writes fail.
+type writeFails struct{ fop.Layer }
+
+func (writeFails) Write(context.Context, *fop.FD, []byte, int64) (int, fop.Attr, error) {
+	return 0, fop.Attr{}, syscall.EIO
+}
+
+// While this client holds the file's write transaction, a replica that
+// failed a write is not read from (the changelog says so only later).
+func TestReadSkipsReplicaThatFailedAWrite(t *testing.T) {
+	r, cs := newCountedSet(t, 2, map[string]string{"post-op-delay-secs": "60"})
+	_, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*readStripe/16)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	brick := cs[1].Next
+	cs[1].Next = writeFails{brick}
+	fresh := bytes.ToUpper(data[readStripe:])
+	if _, _, err := r.Write(bg, fd, fresh, readStripe); err != nil {
+		t.Fatal(err)
+	}
+	copy(data[readStripe:], fresh)
+	counts(cs)
+	readStripes(t, r, fd, data)
+	if c := counts(cs); c[1] != 0 {
+		t.Fatalf("reads per replica = %v, want none from replica 1", c)
+	}
+	cs[1].Next = brick
+	r.Flush(bg, fd)
+	r.Release(bg, fd)
 }
