@@ -47,8 +47,17 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		ref = rc
 	}
 	held := r.holding(a.GFID)
-	if held {
-		clear(mx.dirty) // this client's own transaction in flight
+	for i := range mx.dirty {
+		switch {
+		case held:
+			mx.dirty[i] = counters{} // this client's own transaction in flight
+		case a.IsDir():
+			// Another client's eager entry transaction, most likely (a
+			// directory is dirty while someone creates in it): a heal
+			// now would wait for it and list the directory for nothing.
+			// Missing names heal by name; the daemon heals the rest.
+			mx.dirty[i][entryTxn] = 0
+		}
 	}
 	if r.healOnAccess(mx, a.IsDir()) {
 		if held {
