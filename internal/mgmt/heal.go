@@ -217,15 +217,8 @@ func (g *Glusterd) heal(ctx context.Context, req api.HealRequest) (api.HealRespo
 // and returns it in brick order; bricks whose node did not answer show as
 // not connected.
 func (g *Glusterd) gatherHealInfo(ctx context.Context, v *store.Volume, op string) []api.HealBrick {
-	st := g.state(ctx)
 	got := map[string]api.HealBrick{}
-	asked := map[string]bool{}
-	for _, b := range v.Bricks {
-		if asked[b.PeerID] {
-			continue
-		}
-		asked[b.PeerID] = true
-		p, _ := st.Peer(b.PeerID)
+	for _, p := range brickPeers(g.state(ctx), v) {
 		var r api.HealResponse
 		err := g.peerClient(p.Hostname, 5*time.Minute).Call(ctx, "POST", "/v1/internal/heal", api.HealRequest{Op: op, Volume: v}, &r)
 		if err != nil {

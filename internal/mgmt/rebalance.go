@@ -275,20 +275,13 @@ func (g *Glusterd) gatherRebalance(ctx context.Context, v *store.Volume) api.Reb
 	if v.Rebalance != nil {
 		resp.ID, resp.Kind = v.Rebalance.ID, v.Rebalance.Kind
 	}
-	st := g.state(ctx)
-	asked := map[string]bool{}
-	for _, b := range v.Bricks {
-		if asked[b.PeerID] {
-			continue
-		}
-		asked[b.PeerID] = true
-		p, _ := st.Peer(b.PeerID)
+	for _, p := range brickPeers(g.state(ctx), v) {
 		var n api.RebalanceNode
 		if err := g.peerClient(p.Hostname, 30*time.Second).Call(ctx, "POST", "/v1/internal/rebalance-status", api.RebalanceLocalRequest{Volume: v}, &n); err != nil {
 			g.log.Warn("rebalance status", "host", p.Hostname, "err", err)
 			continue
 		}
-		if b.PeerID == g.uuid {
+		if p.UUID == g.uuid {
 			n.Node = "localhost"
 		}
 		resp.Nodes = append(resp.Nodes, n)

@@ -154,13 +154,7 @@ func checkSpread(v *store.Volume) error {
 // onBrickNodes calls path on every node that hosts a brick of v, this one
 // included, and returns the first refusal.
 func (g *Glusterd) onBrickNodes(ctx context.Context, st *store.State, v *store.Volume, path string, req any) error {
-	done := map[string]bool{}
-	for _, b := range v.Bricks {
-		if done[b.PeerID] {
-			continue
-		}
-		done[b.PeerID] = true
-		p, _ := st.Peer(b.PeerID)
+	for _, p := range brickPeers(st, v) {
 		err := g.peerClient(p.Hostname, 2*brickStartTimeout).Call(ctx, "POST", path, req, nil)
 		if errors.Is(err, api.ErrConnect) {
 			return api.Errorf("Host %s not connected", p.Hostname)
@@ -170,6 +164,21 @@ func (g *Glusterd) onBrickNodes(ctx context.Context, st *store.State, v *store.V
 		}
 	}
 	return nil
+}
+
+// brickPeers returns the nodes that host bricks of v, each once, in the
+// order of their first brick.
+func brickPeers(st *store.State, v *store.Volume) []store.Peer {
+	var out []store.Peer
+	seen := map[string]bool{}
+	for _, b := range v.Bricks {
+		if !seen[b.PeerID] {
+			seen[b.PeerID] = true
+			p, _ := st.Peer(b.PeerID)
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // checkLocalBricks is the stage of volume create on a brick's node.
@@ -475,13 +484,7 @@ func (g *Glusterd) volumeStatus(ctx context.Context, name string, detail bool) (
 		v := st.Volumes[n]
 		got := map[string]api.BrickStatus{}
 		var daemons []api.BrickStatus
-		asked := map[string]bool{}
-		for _, b := range v.Bricks {
-			if asked[b.PeerID] {
-				continue
-			}
-			asked[b.PeerID] = true
-			p, _ := st.Peer(b.PeerID)
+		for _, p := range brickPeers(st, v) {
 			var list []api.BrickStatus
 			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			err := g.peerClient(p.Hostname, 3*time.Second).Call(cctx, "POST", "/v1/internal/bricks-status", api.BricksRequest{Volume: v, Detail: detail}, &list)
