@@ -42,36 +42,6 @@ func distributeKeys() []string {
 	return keys
 }
 
-// distVolume creates, starts and mounts a distribute volume of the given
-// bricks of m's host, and returns its client and a function that removes
-// it all.
-func distVolume(ctx context.Context, m *managed, vol string, bricks []string) (fuseClient, func(), error) {
-	mnt := filepath.Join(m.work, vol+"-mnt")
-	client := fuseClient{mnt: mnt, argv: []string{m.client.argv[0], "--volfile-server=" + m.host,
-		"--volfile-id=" + vol, "--log-file=" + filepath.Join(m.work, vol+"-client.log"), mnt}}
-	args := []string{"volume", "create", vol}
-	for _, b := range bricks {
-		args = append(args, m.host+":"+b)
-	}
-	if _, err := m.gluster(ctx, append(args, "force")...); err != nil {
-		return client, func() {}, err
-	}
-	cleanup := func() {
-		ctx := context.WithoutCancel(ctx)
-		client.unmount(ctx)
-		m.gluster(ctx, "volume", "stop", vol, "force")
-		m.gluster(ctx, "volume", "delete", vol)
-		for _, b := range bricks {
-			os.RemoveAll(b)
-		}
-		os.RemoveAll(filepath.Join(m.work, vol+"-b3"))
-	}
-	if _, err := m.gluster(ctx, "volume", "start", vol); err != nil {
-		return client, cleanup, err
-	}
-	return client, cleanup, client.mount(ctx)
-}
-
 // distributed runs the distribute workloads on a managed system; other
 // systems have none.
 func (s *suite) distributed(ctx context.Context, sys system, raw string) (map[string]float64, error) {
@@ -84,7 +54,7 @@ func (s *suite) distributed(ctx context.Context, sys system, raw string) (map[st
 	for i := 1; i <= 3; i++ {
 		bricks = append(bricks, filepath.Join(m.work, fmt.Sprintf("%s-b%d", distVol, i)))
 	}
-	client, cleanup, err := distVolume(ctx, m, distVol, bricks)
+	client, cleanup, err := m.volume(ctx, distVol, nil, bricks)
 	defer cleanup()
 	if err != nil {
 		return out, err
@@ -117,7 +87,9 @@ func (s *suite) distributed(ctx context.Context, sys system, raw string) (map[st
 // throughput counts the files the rebalance says it moved.
 func (s *suite) rebalance(ctx context.Context, m *managed) (files, mibs float64, err error) {
 	b := []string{filepath.Join(m.work, rebalVol+"-b1"), filepath.Join(m.work, rebalVol+"-b2")}
-	client, cleanup, err := distVolume(ctx, m, rebalVol, b)
+	b3 := filepath.Join(m.work, rebalVol+"-b3")
+	client, cleanup, err := m.volume(ctx, rebalVol, nil, b)
+	defer os.RemoveAll(b3)
 	defer cleanup()
 	if err != nil {
 		return 0, 0, err
@@ -133,7 +105,7 @@ func (s *suite) rebalance(ctx context.Context, m *managed) (files, mibs float64,
 			return 0, 0, err
 		}
 	}
-	if _, err := m.gluster(ctx, "volume", "add-brick", rebalVol, m.host+":"+filepath.Join(m.work, rebalVol+"-b3"), "force"); err != nil {
+	if _, err := m.gluster(ctx, "volume", "add-brick", rebalVol, m.host+":"+b3, "force"); err != nil {
 		return 0, 0, err
 	}
 	start := time.Now()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -218,4 +219,36 @@ func glusterFSVersion(ctx context.Context) string {
 	}
 	first, _, _ := strings.Cut(out, "\n")
 	return strings.TrimPrefix(strings.TrimSpace(first), "glusterfs ")
+}
+
+// volume creates ("volume create VOL LAYOUT... BRICKS... force", bricks
+// of m's host), starts and mounts a volume, and returns its client and a
+// function that unmounts and removes it all (also after an error; calls
+// after the first do nothing).
+func (m *managed) volume(ctx context.Context, vol string, layout, bricks []string) (fuseClient, func(), error) {
+	mnt := filepath.Join(m.work, vol+"-mnt")
+	client := fuseClient{mnt: mnt, argv: []string{m.client.argv[0], "--volfile-server=" + m.host,
+		"--volfile-id=" + vol, "--log-file=" + filepath.Join(m.work, vol+"-client.log"), mnt}}
+	args := append([]string{"volume", "create", vol}, layout...)
+	for _, b := range bricks {
+		args = append(args, m.host+":"+b)
+	}
+	if _, err := m.gluster(ctx, append(args, "force")...); err != nil {
+		return client, func() {}, err
+	}
+	cleanup := sync.OnceFunc(func() {
+		ctx := context.WithoutCancel(ctx)
+		if err := client.unmount(ctx); err != nil {
+			m.log.Warn("unmount", "volume", vol, "err", err)
+		}
+		m.gluster(ctx, "volume", "stop", vol, "force")
+		m.gluster(ctx, "volume", "delete", vol)
+		for _, b := range bricks {
+			os.RemoveAll(b)
+		}
+	})
+	if _, err := m.gluster(ctx, "volume", "start", vol); err != nil {
+		return client, cleanup, err
+	}
+	return client, cleanup, client.mount(ctx)
 }

@@ -43,30 +43,12 @@ func (s *suite) replicated(ctx context.Context, sys system, raw string) (map[str
 		return nil, nil
 	}
 	bricks := []string{filepath.Join(m.work, "rep-b1"), filepath.Join(m.work, "rep-b2")}
-	mnt := filepath.Join(m.work, "rep-mnt")
-	client := fuseClient{mnt: mnt, argv: []string{m.client.argv[0], "--volfile-server=" + m.host,
-		"--volfile-id=" + repVol, "--log-file=" + filepath.Join(m.work, "rep-client.log"), mnt}}
-	if _, err := m.gluster(ctx, "volume", "create", repVol, "replica", "2",
-		m.host+":"+bricks[0], m.host+":"+bricks[1], "force"); err != nil {
+	client, cleanup, err := m.volume(ctx, repVol, []string{"replica", "2"}, bricks)
+	defer cleanup()
+	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		ctx := context.WithoutCancel(ctx)
-		if err := client.unmount(ctx); err != nil {
-			s.log.Warn("replica 2 unmount", "err", err)
-		}
-		m.gluster(ctx, "volume", "stop", repVol, "force")
-		m.gluster(ctx, "volume", "delete", repVol)
-		for _, b := range bricks {
-			os.RemoveAll(b)
-		}
-	}()
-	if _, err := m.gluster(ctx, "volume", "start", repVol); err != nil {
-		return nil, err
-	}
-	if err := client.mount(ctx); err != nil {
-		return nil, err
-	}
+	mnt := client.mnt
 	out := map[string]float64{}
 	w, err := s.fio(ctx, raw, mnt, "rep_seqwrite", "write", "1M", s.sz.seqMiB, 0, "--end_fsync=1")
 	if err != nil {
