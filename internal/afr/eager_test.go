@@ -219,3 +219,60 @@ func contains(gs []fop.GFID, g fop.GFID) bool {
 	}
 	return false
 }
+
+// Two clients creating in one directory at once: the one that does not
+// hold the directory's eager transaction waits for it (at most
+// post-op-delay) and both get all their files onto every replica.
+func TestTwoClientsCreateInOneDirectory(t *testing.T) {
+	a, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": "1"})
+	l, err := New(&graph.Args{Name: "test-replicate-0", Children: a.children, ChildNames: []string{"test-client-0", "test-client-1"},
+		Options: map[string]string{"post-op-delay-secs": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := l.(*AFR)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for w, r := range []*AFR{a, a, b, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				g := fop.NewGFID()
+				fd := fop.NewFD(g, syscall.O_RDWR)
+				loc := &fop.Loc{Parent: fop.RootGFID, Name: fmt.Sprintf("w%d-%d", w, i), GFID: g}
+				if _, _, err := r.Create(bg, loc, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o644, 0, fd, nil); err != nil {
+					errs <- err
+					return
+				}
+				if _, _, err := r.Write(bg, fd, []byte(loc.Name), 0); err != nil {
+					errs <- err
+				}
+				r.Flush(bg, fd)
+				r.Release(bg, fd)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	a.endEntryTxn(fop.RootGFID)
+	b.endEntryTxn(fop.RootGFID)
+	for i, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(ents) - 1; n != 40 { // and .glusterfs
+			t.Errorf("brick %d holds %d files, want 40", i, n)
+		}
+		if c := pending(t, d, ".", DirtyKey); c != (counters{}) {
+			t.Errorf("brick %d: directory dirty = %v after both transactions", i, c)
+		}
+		if got := string(brickFile(t, d, "w3-9")); got != "w3-9" {
+			t.Errorf("brick %d: w3-9 holds %q", i, got)
+		}
+	}
+}
