@@ -3,6 +3,8 @@ package store
 import (
 	"slices"
 	"testing"
+
+	"github.com/gluster-go/gluster-go/internal/volgen"
 )
 
 func ids(v *Volume) []string {
@@ -62,5 +64,34 @@ func TestBrickIDsLegacy(t *testing.T) {
 	}
 	if got := ids(s.Volumes["v"]); !slices.Equal(got, []string{"v-client-1", "v-client-2"}) {
 		t.Fatalf("%q", got)
+	}
+}
+
+// TestBrickIDsKeepAFRKeys: removing a whole replica set leaves the other
+// sets' changelog keys (afr-pending-xattr, trusted.afr.VOL-client-N) as
+// they were, so pending heals recorded before the commit still count.
+func TestBrickIDsKeepAFRKeys(t *testing.T) {
+	s := pool()
+	b := func(h, p string) Brick { return Brick{Host: "h" + h, Path: p, PeerID: "u" + h} }
+	v := vol("v", b("1", "/0"), b("2", "/1"), b("1", "/2"), b("2", "/3"))
+	v.ReplicaCount = 2
+	if err := s.Apply(&Command{Op: OpCreateVolume, Volume: v}); err != nil {
+		t.Fatal(err)
+	}
+	keep := s.Volumes["v"].Bricks[2:]
+	if err := s.Apply(&Command{Op: OpSetBricks, Name: "v", Bricks: keep}); err != nil {
+		t.Fatal(err)
+	}
+	env := volgen.Env{Types: map[string]bool{"protocol/client": true, "cluster/replicate": true, "cluster/distribute": true, "debug/io-stats": true}}
+	f, _, err := volgen.ClientVolfile(s.Volumes["v"].Volgen(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.Volume("v-replicate-0")
+	if r == nil {
+		t.Fatal("no v-replicate-0")
+	}
+	if got, _ := r.Option("afr-pending-xattr"); got != "v-client-2,v-client-3" {
+		t.Fatalf("afr-pending-xattr %q, want the names the set had, v-client-2,v-client-3", got)
 	}
 }
