@@ -312,39 +312,69 @@ func (l *Locks) entrylk(ctx context.Context, domain string, g fop.GFID, name str
 
 // ReleaseKey in the xattrs of an xattrop asks this layer to release, once
 // the update is done, the caller's lock its value names (ReleaseInode,
-// ReleaseEntries): replicate's post-op and unlock in one round trip. The
-// key does not reach the layers below.
-const ReleaseKey = "glusterfs.locks.release-after"
+// ReleaseEntries): replicate's post-op and unlock in one round trip.
+// LockKey asks it to take that lock, without waiting, before the update,
+// and to fail with EAGAIN, changing nothing, when someone else holds it:
+// replicate's lock and pre-op in one round trip. Neither key reaches the
+// layers below.
+const (
+	ReleaseKey = "glusterfs.locks.release-after"
+	LockKey    = "glusterfs.locks.lock-before"
+)
 
 // ReleaseInode names the caller's write inodelk of the whole object in
-// domain, for ReleaseKey.
+// domain, for ReleaseKey and LockKey.
 func ReleaseInode(domain string) []byte { return []byte("inode:" + domain) }
 
 // ReleaseEntries names the caller's write entrylk of the whole directory
-// in domain, for ReleaseKey.
+// in domain, for ReleaseKey and LockKey.
 func ReleaseEntries(domain string) []byte { return []byte("entry:" + domain) }
 
-// Xattrop applies the update, then releases the lock ReleaseKey names, if
-// any (whatever became of the update: the caller is done either way).
+// Xattrop applies the update, taking before it the lock LockKey names and
+// releasing after it (whatever became of the update: the caller is done
+// either way) the one ReleaseKey names, if any.
 func (l *Locks) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, xattrs fop.Dict) (fop.Dict, error) {
-	v, ok := xattrs[ReleaseKey]
-	if !ok {
+	take, lock := xattrs[LockKey]
+	drop, release := xattrs[ReleaseKey]
+	if !lock && !release {
 		return l.Next.Xattrop(ctx, loc, op, xattrs)
 	}
-	rest := make(fop.Dict, len(xattrs)-1)
+	rest := make(fop.Dict, len(xattrs))
 	for k, x := range xattrs {
-		if k != ReleaseKey {
+		if k != ReleaseKey && k != LockKey {
 			rest[k] = x
 		}
 	}
+	if lock {
+		if err := l.named(ctx, loc, string(take), true); err != nil {
+			return nil, fmt.Errorf("xattrop <%s>: %w", loc.GFID, err)
+		}
+	}
 	out, err := l.Next.Xattrop(ctx, loc, op, rest)
-	switch kind, domain, _ := strings.Cut(string(v), ":"); kind {
-	case "inode":
-		l.Inodelk(ctx, domain, loc, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
-	case "entry":
-		l.entrylk(ctx, domain, loc.GFID, "", fop.EntryUnlock, fop.EntryWrLck)
+	if lock && err != nil {
+		l.named(ctx, loc, string(take), false)
+	}
+	if release {
+		l.named(ctx, loc, string(drop), false)
 	}
 	return out, err
+}
+
+// named takes (without waiting) or releases the caller's lock a LockKey
+// or ReleaseKey value names.
+func (l *Locks) named(ctx context.Context, loc *fop.Loc, v string, take bool) error {
+	kind, domain, _ := strings.Cut(v, ":")
+	switch {
+	case kind == "inode" && take:
+		return l.Inodelk(ctx, domain, loc, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK})
+	case kind == "inode":
+		return l.Inodelk(ctx, domain, loc, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+	case kind == "entry" && take:
+		return l.entrylk(ctx, domain, loc.GFID, "", fop.EntryLockNB, fop.EntryWrLck)
+	case kind == "entry":
+		return l.entrylk(ctx, domain, loc.GFID, "", fop.EntryUnlock, fop.EntryWrLck)
+	}
+	return syscall.EINVAL
 }
 
 // ForgetClient releases every lock and pending request of a client whose

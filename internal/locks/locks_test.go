@@ -307,8 +307,9 @@ func TestDeadlock(t *testing.T) {
 }
 
 // An xattrop carrying ReleaseKey applies the update without the key and
-// then drops the caller's lock it names.
-func TestXattropReleasesLock(t *testing.T) {
+// then drops the caller's lock it names; one carrying LockKey takes the
+// lock first, or fails.
+func TestXattropTakesAndReleasesLock(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		release []byte
@@ -339,6 +340,24 @@ func TestXattropReleasesLock(t *testing.T) {
 			}
 			if err := tc.take(l, b, loc); err != nil {
 				t.Fatalf("second owner after the release: %v", err)
+			}
+			// LockKey: refused while the second owner holds the lock,
+			// granted (before the update) once it is free.
+			bl.xattrop = nil
+			if _, err := l.Xattrop(a, loc, fop.XattropAddArray32, fop.Dict{"trusted.x": make([]byte, 12), LockKey: tc.release}); !errors.Is(err, syscall.EAGAIN) || bl.xattrop != nil {
+				t.Fatalf("xattrop with a held lock: %v, update %v; want EAGAIN and none", err, bl.xattrop)
+			}
+			if _, err := l.Xattrop(b, loc, fop.XattropAddArray32, fop.Dict{"trusted.x": make([]byte, 12), ReleaseKey: tc.release}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Xattrop(a, loc, fop.XattropAddArray32, fop.Dict{"trusted.x": make([]byte, 12), LockKey: tc.release}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := bl.xattrop[LockKey]; ok || len(bl.xattrop) != 1 {
+				t.Fatalf("the layer below got %v", bl.xattrop)
+			}
+			if err := tc.take(l, b, loc); !errors.Is(err, syscall.EAGAIN) {
+				t.Fatalf("second owner after LockKey: %v, want EAGAIN", err)
 			}
 		})
 	}
