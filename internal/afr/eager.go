@@ -52,6 +52,15 @@ func (r *AFR) eagerSpec(t txnType, g fop.GFID) (lockSpec, []*fop.Loc) {
 	return lockSpec{inode: target, domain: r.dataDomain()}, []*fop.Loc{target}
 }
 
+// lockName names the lock of an eager transaction of type t for the
+// bricks' features/locks (locks.LockKey, locks.ReleaseKey).
+func (r *AFR) lockName(t txnType) []byte {
+	if t == entryTxn {
+		return locks.ReleaseEntries(r.dataDomain())
+	}
+	return locks.ReleaseInode(r.dataDomain())
+}
+
 // acquire locks and marks g on the replicas in set for a transaction of
 // type t held eagerly; tx.mu is held and nothing is held yet.
 func (r *AFR) acquire(ctx context.Context, t txnType, g fop.GFID, tx *txnState, set []bool) error {
@@ -62,8 +71,21 @@ func (r *AFR) acquire(ctx context.Context, t txnType, g fop.GFID, tx *txnState, 
 	owner := newOwner()
 	ictx := internalCtx(context.WithoutCancel(ctx), owner)
 	spec, targets := r.eagerSpec(t, g)
-	locked := r.lock(ictx, spec, set)
-	marked := r.preOp(ictx, t, targets, locked)
+	// Lock and mark in one round trip; if someone holds the lock on a
+	// brick, let go everywhere and lock in order, waiting (see lock).
+	marked, errs := r.preOpLocking(ictx, t, targets, set, r.lockName(t))
+	locked := make([]bool, len(set))
+	contended := false
+	for i := range set {
+		locked[i] = set[i] && errs[i] == nil
+		contended = contended || (set[i] && fop.Errno(errs[i]) == syscall.EAGAIN)
+	}
+	if contended {
+		r.postOp(ictx, t, targets, marked, nil)
+		r.unlock(ictx, spec, locked)
+		locked = r.lock(ictx, spec, set)
+		marked = r.preOp(ictx, t, targets, locked)
+	}
 	if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
 		r.postOp(ictx, t, targets, marked, nil)
 		r.unlock(ictx, spec, locked)
@@ -158,12 +180,11 @@ func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
 	// A replica that reconnected since the lock keeps its dirty mark
 	// (a heal may have consumed it meanwhile): the next heal clears it.
 	set, _ := r.valid(tx)
-	good, release := tx.good, locks.ReleaseInode(r.dataDomain())
+	good := tx.good
 	if t == entryTxn {
-		// Entry operations accused failed replicas at once (entryOp).
-		good, release = nil, locks.ReleaseEntries(r.dataDomain())
+		good = nil // entry operations accused failed replicas at once (entryOp)
 	}
-	r.changelog(ictx, t, targets, set, good, -1, release)
+	r.changelog(ictx, t, targets, set, good, -1, r.lockName(t))
 	tx.held = false
 }
 

@@ -149,12 +149,25 @@ func (r *AFR) each(set []bool, fn func(i int, c fop.Layer) error) []error {
 // the changelog (see arbiterVeto), and is refused (none marked) when
 // the arbiter vetoes it.
 func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bool) []bool {
+	ok, _ := r.preOpLocking(ctx, t, targets, set, nil)
+	return ok
+}
+
+// preOpLocking is preOp where each brick first takes, without waiting,
+// the lock that lock (locks.LockKey's value; nil for none) names, and
+// refuses the pre-op with EAGAIN when someone else holds it: lock and
+// pre-op in one round trip. It also returns each replica's error (nil
+// where the lock is held).
+func (r *AFR) preOpLocking(ctx context.Context, t txnType, targets []*fop.Loc, set []bool, lock []byte) ([]bool, []error) {
 	x := fop.Dict{DirtyKey: delta(t, 1)}
 	vetoable := t == dataTxn && r.arbiter >= 0
 	if vetoable {
 		for _, key := range r.keys {
 			x[key] = delta(t, 0) // all keys, so the reply holds them all
 		}
+	}
+	if lock != nil {
+		x[locks.LockKey] = lock
 	}
 	replies := make([]fop.Dict, len(set))
 	errs := r.each(set, func(i int, c fop.Layer) error {
@@ -173,9 +186,9 @@ func (r *AFR) preOp(ctx context.Context, t txnType, targets []*fop.Loc, set []bo
 	}
 	if vetoable && r.arbiterVeto(replies, ok) {
 		r.postOp(ctx, t, targets, ok, nil)
-		return make([]bool, len(set))
+		return make([]bool, len(set)), errs
 	}
-	return ok
+	return ok, errs
 }
 
 // postOp clears the dirty marks of the replicas in marked and, on each
