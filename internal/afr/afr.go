@@ -261,6 +261,15 @@ func (r *AFR) connCounts() []uint64 {
 	return append([]uint64(nil), r.conns...)
 }
 
+// andNot returns the replicas in a and not in b.
+func andNot(a, b []bool) []bool {
+	out := make([]bool, len(a))
+	for i := range a {
+		out[i] = a[i] && !b[i]
+	}
+	return out
+}
+
 func count(set []bool) int {
 	n := 0
 	for _, b := range set {

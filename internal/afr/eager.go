@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
-	"github.com/gluster-go/gluster-go/internal/locks"
 )
 
 // txnState is the eager transaction this client holds on one object: the
@@ -52,15 +51,6 @@ func (r *AFR) eagerSpec(t txnType, g fop.GFID) (lockSpec, []*fop.Loc) {
 	return lockSpec{inode: target, domain: r.dataDomain()}, []*fop.Loc{target}
 }
 
-// lockName names the lock of an eager transaction of type t for the
-// bricks' features/locks (locks.LockKey, locks.ReleaseKey).
-func (r *AFR) lockName(t txnType) []byte {
-	if t == entryTxn {
-		return locks.ReleaseEntries(r.dataDomain())
-	}
-	return locks.ReleaseInode(r.dataDomain())
-}
-
 // acquire locks and marks g on the replicas in set for a transaction of
 // type t held eagerly; tx.mu is held and nothing is held yet.
 func (r *AFR) acquire(ctx context.Context, t txnType, g fop.GFID, tx *txnState, set []bool) error {
@@ -71,32 +61,13 @@ func (r *AFR) acquire(ctx context.Context, t txnType, g fop.GFID, tx *txnState, 
 	owner := newOwner()
 	ictx := internalCtx(context.WithoutCancel(ctx), owner)
 	spec, targets := r.eagerSpec(t, g)
-	// Lock and mark in one round trip; if someone holds the lock on a
-	// brick, let go everywhere and lock in order, waiting (see lock).
-	marked, errs := r.preOpLocking(ictx, t, targets, set, r.lockName(t))
-	locked := make([]bool, len(set))
-	contended := false
-	for i := range set {
-		locked[i] = set[i] && errs[i] == nil
-		contended = contended || (set[i] && fop.Errno(errs[i]) == syscall.EAGAIN)
-	}
-	if contended {
-		r.postOp(ictx, t, targets, marked, nil)
-		r.unlock(ictx, spec, locked)
-		locked = r.lock(ictx, spec, set)
-		marked = r.preOp(ictx, t, targets, locked)
-	}
+	locked, marked := r.lockAndMark(ictx, t, spec, targets, set)
 	if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
-		r.postOp(ictx, t, targets, marked, nil)
-		r.unlock(ictx, spec, locked)
+		r.postOpUnlock(ictx, t, spec, targets, locked, marked, nil)
 		return syscall.ENOTCONN
 	}
-	for i := range locked {
-		if locked[i] && !marked[i] {
-			one := make([]bool, len(locked))
-			one[i] = true
-			r.unlock(ictx, spec, one)
-		}
+	if rest := andNot(locked, marked); count(rest) > 0 {
+		r.unlock(ictx, spec, rest)
 	}
 	r.hold(tx, owner, marked, conns)
 	return nil
@@ -176,7 +147,6 @@ func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
 		tx.timer = nil
 	}
 	ictx := internalCtx(context.Background(), tx.owner)
-	_, targets := r.eagerSpec(t, g)
 	// A replica that reconnected since the lock keeps its dirty mark
 	// (a heal may have consumed it meanwhile): the next heal clears it.
 	set, _ := r.valid(tx)
@@ -184,7 +154,8 @@ func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
 	if t == entryTxn {
 		good = nil // entry operations accused failed replicas at once (entryOp)
 	}
-	r.changelog(ictx, t, targets, set, good, -1, r.lockName(t))
+	spec, targets := r.eagerSpec(t, g)
+	r.changelog(ictx, t, targets, set, good, -1, spec.name())
 	tx.held = false
 }
 

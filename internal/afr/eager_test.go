@@ -277,3 +277,37 @@ func TestTwoClientsCreateInOneDirectory(t *testing.T) {
 		}
 	}
 }
+
+// A metadata change takes its lock with its pre-op and drops it with its
+// post-op: two xattrops per brick around the change, no inodelk.
+func TestMetadataChangeRoundTrips(t *testing.T) {
+	r, cs, dirs := countedSet(t, nil)
+	g, fd := createFile(t, r, "m")
+	r.Release(bg, fd)
+	before := []int{cs[0].get("xattrop"), cs[1].get("xattrop")}
+	if _, err := r.Setattr(bg, &fop.Loc{GFID: g}, &fop.SetAttr{Valid: fop.SetMode, Mode: 0o600}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		if got := c.get("xattrop") - before[i]; got != 2 {
+			t.Errorf("brick %d: %d xattrops for a setattr, want 2", i, got)
+		}
+		if got := c.get("inodelk") + c.get("inodelk-unlock"); got != 0 {
+			t.Errorf("brick %d: %d inodelk calls for a setattr, want 0", i, got)
+		}
+		st, err := os.Stat(filepath.Join(dirs[i], "m"))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("brick %d: mode %v (%v), want 0600", i, st.Mode(), err)
+		}
+		if c := pending(t, dirs[i], "m", DirtyKey); c != (counters{}) {
+			t.Errorf("brick %d: dirty %v after the setattr", i, c)
+		}
+	}
+	// The lock is gone: another owner gets it at once.
+	ictx := internalCtx(bg, newOwner())
+	for i, c := range cs {
+		if err := c.Inodelk(ictx, r.metaDomain(), &fop.Loc{GFID: g}, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK}); err != nil {
+			t.Errorf("brick %d: metadata lock still held: %v", i, err)
+		}
+	}
+}

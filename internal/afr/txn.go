@@ -26,6 +26,19 @@ type lockSpec struct {
 	entries []entryLock
 }
 
+// name is spec's lock as the bricks' features/locks names it in an
+// xattrop (locks.LockKey, locks.ReleaseKey), or nil for locks of named
+// entries, which it cannot name.
+func (s lockSpec) name() []byte {
+	switch {
+	case s.inode != nil:
+		return locks.ReleaseInode(s.domain)
+	case len(s.entries) == 1 && s.entries[0].name == "":
+		return locks.ReleaseEntries(s.domain)
+	}
+	return nil
+}
+
 // ownerBase makes internal lock owners unique across client processes;
 // the counter makes them unique within this one.
 var ownerSeq atomic.Uint64
@@ -244,19 +257,30 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 		return nil, -1, syscall.ENOTCONN
 	}
 	ictx := internalCtx(ctx, newOwner())
-	locked := r.lock(ictx, spec, up)
-	defer r.unlock(ictx, spec, locked)
-	if !r.quorum(locked) {
-		return nil, -1, syscall.ENOTCONN
-	}
-	optimistic := t == entryTxn && count(locked) == len(r.children)
-	marked := locked
-	if !optimistic {
-		marked = r.preOp(ictx, t, targets, locked)
-		if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
-			r.postOp(ictx, t, targets, marked, nil)
-			return nil, -1, syscall.ENOTCONN
+	var locked, marked []bool
+	optimistic := false
+	if spec.name() != nil {
+		locked, marked = r.lockAndMark(ictx, t, spec, targets, up)
+	} else {
+		locked = r.lock(ictx, spec, up)
+		optimistic = t == entryTxn && count(locked) == len(r.children)
+		marked = locked
+		if !optimistic {
+			marked = r.preOp(ictx, t, targets, locked)
 		}
+	}
+	// end runs the post-op (accusing the replicas not in good) and
+	// unlocks.
+	end := func(good []bool) {
+		if !optimistic {
+			r.postOpUnlock(ictx, t, spec, targets, locked, marked, good)
+		} else {
+			r.unlock(ictx, spec, locked)
+		}
+	}
+	if !r.quorum(marked) || (t == dataTxn && !r.hasData(marked)) {
+		end(nil)
+		return nil, -1, syscall.ENOTCONN
 	}
 	errs := r.each(marked, op)
 	good := make([]bool, len(errs))
@@ -272,21 +296,58 @@ func (r *AFR) txn(ctx context.Context, t txnType, spec lockSpec, targets []*fop.
 	if first < 0 || (t == dataTxn && !r.hasData(good)) {
 		// Nothing changed anywhere (or only the arbiter's bookkeeping):
 		// report the error, accuse nobody.
-		if !optimistic {
-			r.postOp(ictx, t, targets, marked, nil)
-		}
+		end(nil)
 		return errs, -1, pickErr(errs, marked)
 	}
-	switch {
-	case !optimistic:
-		r.postOp(ictx, t, targets, marked, good)
-	case count(good) < count(marked):
+	if optimistic && count(good) < count(marked) {
 		r.changelog(ictx, t, targets, good, good, 0, nil)
 	}
+	end(good)
 	if !r.quorum(good) {
 		return errs, -1, syscall.ENOTCONN
 	}
 	return errs, first, nil
+}
+
+// lockAndMark takes spec's lock and marks targets dirty on the replicas
+// in set, both in one xattrop per brick where the bricks can name the
+// lock (spec.name); if someone holds it on a brick, it lets go
+// everywhere and locks in order, waiting (see lock), then marks. It
+// returns the replicas locked and those also marked.
+func (r *AFR) lockAndMark(ctx context.Context, t txnType, spec lockSpec, targets []*fop.Loc, set []bool) (locked, marked []bool) {
+	if name := spec.name(); name != nil {
+		var errs []error
+		marked, errs = r.preOpLocking(ctx, t, targets, set, name)
+		locked = make([]bool, len(set))
+		contended := false
+		for i := range set {
+			locked[i] = set[i] && errs[i] == nil
+			contended = contended || (set[i] && fop.Errno(errs[i]) == syscall.EAGAIN)
+		}
+		if !contended {
+			return locked, marked
+		}
+		r.postOp(ctx, t, targets, marked, nil)
+		r.unlock(ctx, spec, locked)
+	}
+	locked = r.lock(ctx, spec, set)
+	return locked, r.preOp(ctx, t, targets, locked)
+}
+
+// postOpUnlock ends a transaction: the post-op on the replicas marked
+// (accusing those not in good; good nil accuses nobody), which also
+// releases the lock there when the bricks can name it, and the unlock of
+// the others locked.
+func (r *AFR) postOpUnlock(ctx context.Context, t txnType, spec lockSpec, targets []*fop.Loc, locked, marked, good []bool) {
+	name := spec.name()
+	r.changelog(ctx, t, targets, marked, good, -1, name)
+	rest := locked
+	if name != nil {
+		rest = andNot(locked, marked)
+	}
+	if count(rest) > 0 {
+		r.unlock(ctx, spec, rest)
+	}
 }
 
 // pickErr returns the error the most replicas agree on, preferring
