@@ -76,21 +76,7 @@ func (s *session) volumeRebalance(args []string) error {
 		return s.fail(prefix+": failed", err)
 	}
 	if s.xml {
-		op := map[string]int{api.RebalanceStart: 1, api.RebalanceStop: 2, api.RebalanceStatus: 3, api.RebalanceFixLayout: 4}[req.Op]
-		if req.Force {
-			op = 5
-		}
-		s.xmlResult(0, 0, "", func(x *xmlWriter) {
-			x.open("volRebalance")
-			if resp.ID != "" {
-				x.leaf("task-id", resp.ID)
-			}
-			x.leaf("op", op)
-			if req.Op == api.RebalanceStop || req.Op == api.RebalanceStatus {
-				xmlRebalanceStatus(x, resp, false)
-			}
-			x.close("volRebalance")
-		})
+		s.xmlRebalance(req, resp)
 		return nil
 	}
 	switch req.Op {
@@ -150,16 +136,7 @@ func (s *session) volumeRemoveBrick(args []string) error {
 		return s.fail("volume remove-brick "+req.Op+": failed", err)
 	}
 	if s.xml {
-		s.xmlResult(0, 0, "", func(x *xmlWriter) {
-			x.open("volRemoveBrick")
-			if resp.ID != "" {
-				x.leaf("task-id", resp.ID)
-			}
-			if req.Op == api.RemoveStatus || req.Op == api.RemoveStop {
-				xmlRebalanceStatus(x, resp, true)
-			}
-			x.close("volRemoveBrick")
-		})
+		s.xmlRemoveBrick(req.Op, resp)
 		return nil
 	}
 	switch req.Op {
@@ -281,4 +258,45 @@ func xmlRebalanceStatus(x *xmlWriter, r api.RebalanceResponse, remove bool) {
 	x.leaf("statusStr", taskStatus[overall])
 	x.leaf("runtime", fmt.Sprintf("%.2f", runtime))
 	x.close("aggregate")
+}
+
+// xmlRebalance prints rebalance's --xml answer: <volRebalance> with the
+// task id, GlusterFS's command number (gf_defrag_type_t) and, for status
+// and stop, the nodes.
+func (s *session) xmlRebalance(req api.RebalanceRequest, resp api.RebalanceResponse) {
+	op := map[string]int{api.RebalanceStart: 1, api.RebalanceStop: 2, api.RebalanceStatus: 3, api.RebalanceFixLayout: 4}[req.Op]
+	if req.Force {
+		op = 5
+	}
+	s.xmlResult(0, 0, "", func(x *xmlWriter) {
+		x.open("volRebalance")
+		if resp.ID != "" {
+			x.leaf("task-id", resp.ID)
+		}
+		x.leaf("op", op)
+		if req.Op == api.RebalanceStop || req.Op == api.RebalanceStatus {
+			xmlRebalanceStatus(x, resp, false)
+		}
+		x.close("volRebalance")
+	})
+}
+
+// xmlRemoveBrick prints remove-brick's --xml answer: <volRemoveBrick> with
+// the task id and, for status and stop, the nodes. GlusterFS reports the
+// other operations' success in opErrstr.
+func (s *session) xmlRemoveBrick(op string, resp api.RebalanceResponse) {
+	msg := ""
+	if op != api.RemoveStatus && op != api.RemoveStop {
+		msg = "Remove Brick " + op + " successful"
+	}
+	s.xmlResult(0, 0, msg, func(x *xmlWriter) {
+		x.open("volRemoveBrick")
+		if resp.ID != "" {
+			x.leaf("task-id", resp.ID)
+		}
+		if op == api.RemoveStatus || op == api.RemoveStop {
+			xmlRebalanceStatus(x, resp, true)
+		}
+		x.close("volRemoveBrick")
+	})
 }

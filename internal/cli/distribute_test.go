@@ -121,3 +121,70 @@ func TestRebalanceStatusXML(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRemoveBrickStartXML: remove-brick start --xml as Debian's GlusterFS
+// 10.3 printed it (success message in opErrstr, the task id).
+func TestRemoveBrickStartXML(t *testing.T) {
+	var out strings.Builder
+	s := &session{out: &out, xml: true}
+	s.xmlRemoveBrick(api.RemoveStart, api.RebalanceResponse{ID: "a5739b9a-70c8-47dc-82c8-5962c5a7df0d"})
+	want := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr>Remove Brick start successful</opErrstr>
+  <volRemoveBrick>
+    <task-id>a5739b9a-70c8-47dc-82c8-5962c5a7df0d</task-id>
+  </volRemoveBrick>
+</cliOutput>
+`
+	if out.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// TestRebalanceStatusXMLDocument: rebalance status --xml as Debian's
+// GlusterFS 10.3 printed it for a one-node volume.
+func TestRebalanceStatusXMLDocument(t *testing.T) {
+	var out strings.Builder
+	s := &session{out: &out, xml: true}
+	s.xmlRebalance(api.RebalanceRequest{Op: api.RebalanceStatus}, api.RebalanceResponse{ID: "caf4f709-c4b3-4c91-87b2-bb6b9343126f",
+		Nodes: []api.RebalanceNode{{Node: "localhost", UUID: "3c487967-8a4b-477d-bb10-0584c0c4465d", Files: 13, Bytes: 35, Scanned: 30, Status: "completed"}}})
+	want := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<cliOutput>
+  <opRet>0</opRet>
+  <opErrno>0</opErrno>
+  <opErrstr/>
+  <volRebalance>
+    <task-id>caf4f709-c4b3-4c91-87b2-bb6b9343126f</task-id>
+    <op>3</op>
+    <nodeCount>1</nodeCount>
+    <node>
+      <nodeName>localhost</nodeName>
+      <id>3c487967-8a4b-477d-bb10-0584c0c4465d</id>
+      <files>13</files>
+      <size>35</size>
+      <lookups>30</lookups>
+      <failures>0</failures>
+      <skipped>0</skipped>
+      <status>3</status>
+      <statusStr>completed</statusStr>
+      <runtime>0.00</runtime>
+    </node>
+    <aggregate>
+      <files>13</files>
+      <size>35</size>
+      <lookups>30</lookups>
+      <failures>0</failures>
+      <skipped>0</skipped>
+      <status>3</status>
+      <statusStr>completed</statusStr>
+      <runtime>0.00</runtime>
+    </aggregate>
+  </volRebalance>
+</cliOutput>
+`
+	if out.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
