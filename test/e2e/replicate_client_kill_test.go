@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,6 +28,7 @@ func TestReplicateKillClientDuringSmallFiles(t *testing.T) {
 	// Let every thread get well into its directory before the kill.
 	var started, wg sync.WaitGroup
 	started.Add(threads)
+	early := make(chan error, threads)
 	for w := range threads {
 		wg.Add(1)
 		go func() {
@@ -36,8 +38,9 @@ func TestReplicateKillClientDuringSmallFiles(t *testing.T) {
 					started.Done()
 				}
 				p := filepath.Join(mp, fmt.Sprintf("d%d", w), fmt.Sprintf("f%05d", i))
-				if os.WriteFile(p, pattern(uint64(w<<20|i), 4096), 0o644) != nil {
+				if err := os.WriteFile(p, pattern(uint64(w<<20|i), 4096), 0o644); err != nil {
 					if i < 100 {
+						early <- err
 						started.Done()
 					}
 					return // the client is gone
@@ -46,6 +49,11 @@ func TestReplicateKillClientDuringSmallFiles(t *testing.T) {
 		}()
 	}
 	started.Wait()
+	select {
+	case err := <-early:
+		t.Fatalf("a thread failed before the kill: %v", err)
+	default:
+	}
 	pidFile := filepath.Join(c.Root, "client-"+filepath.Base(mp)+".pid")
 	b, err := os.ReadFile(pidFile)
 	must(t, err)
@@ -55,20 +63,21 @@ func TestReplicateKillClientDuringSmallFiles(t *testing.T) {
 	wg.Wait()
 	c.Unmount(mp)
 
-	// Creates were streaming in every directory: at least one of them
-	// was inside its transaction, marked dirty on the bricks.
-	dirty := 0
+	// Creates were streaming in every directory: what was in flight (the
+	// directories' entry transactions, the files being written) is
+	// marked dirty on the bricks and listed in their indices.
+	marked := 0
 	for _, br := range bricks {
-		for w := range threads {
-			buf := make([]byte, 12)
-			n, err := syscall.Getxattr(filepath.Join(brickDir(br), fmt.Sprintf("d%d", w)), "trusted.afr.dirty", buf)
-			if err == nil && !bytes.Equal(buf[:n], make([]byte, n)) {
-				dirty++
+		ents, err := os.ReadDir(filepath.Join(brickDir(br), ".glusterfs", "indices", "dirty"))
+		must(t, err)
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), "dirty-") { // the index's base file
+				marked++
 			}
 		}
 	}
-	if dirty == 0 {
-		t.Error("no directory was left marked dirty by the killed client")
+	if marked == 0 {
+		t.Error("the killed client left nothing marked dirty")
 	}
 	waitHealed(t, c, "rv", 2)
 	sameBricks(t, c, bricks)
