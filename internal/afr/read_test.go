@@ -7,9 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/gluster-go/gluster-go/internal/bricktest"
 	"github.com/gluster-go/gluster-go/internal/fop"
-	"github.com/gluster-go/gluster-go/internal/graph"
 )
 
 // readCounter counts the reads a brick serves.
@@ -23,25 +21,15 @@ func (c *readCounter) Read(ctx context.Context, fd *fop.FD, buf []byte, off int6
 	return c.Next.Read(ctx, fd, buf, off)
 }
 
-// newCountedSet is a replica set of n bricks whose reads are counted.
+// newCountedSet is a replica set of n bricks (newSet's) whose reads are
+// counted.
 func newCountedSet(t *testing.T, n int, opts map[string]string) (*AFR, []*readCounter) {
 	t.Helper()
+	r, _ := newSet(t, n, opts)
 	counters := make([]*readCounter, n)
-	children, names, _ := bricktest.Bricks(t, n, "test", func(i int, dir string, p fop.Layer) (fop.Layer, error) {
-		l, err := bricktest.Locked(i, dir, p)
-		counters[i] = &readCounter{Base: fop.Base{Next: l}}
-		return counters[i], err
-	})
-	if _, ok := opts["post-op-delay-secs"]; !ok {
-		opts["post-op-delay-secs"] = "0"
-	}
-	l, err := New(&graph.Args{Name: "test-replicate-0", Children: children, ChildNames: names, Options: opts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := l.(*AFR)
-	for _, c := range children {
-		r.Notify(c, fop.ChildUp)
+	for i, c := range r.children {
+		counters[i] = &readCounter{Base: fop.Base{Next: c}}
+		r.children[i] = counters[i]
 	}
 	return r, counters
 }
