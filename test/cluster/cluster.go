@@ -255,13 +255,15 @@ func (c *Cluster) start(nd *Node) {
 	if nd.proc, err = StartProc(cmd); err != nil {
 		c.T.Fatalf("start glusterd on %s: %v", nd.Addr, err)
 	}
-	if err := waitListen(nd.Addr, MgmtPort, nd.proc.Exited); err != nil {
+	if err := WaitListen(nd.Addr, MgmtPort, nd.proc.Exited); err != nil {
 		c.T.Fatalf("glusterd on %s: %v\n%s", nd.Addr, err, tail(filepath.Join(nd.LogDir, "glusterd.stderr"), 30))
 	}
 }
 
-// waitListen waits until addr:port accepts connections or exited closes.
-func waitListen(addr string, port int, exited <-chan struct{}) error {
+// WaitListen waits until addr:port accepts connections, or fails when
+// exited (the server's process) closes first or after a minute (a hang
+// guard).
+func WaitListen(addr string, port int, exited <-chan struct{}) error {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		conn, err := net.DialTimeout("tcp", net.JoinHostPort(addr, strconv.Itoa(port)), time.Second)

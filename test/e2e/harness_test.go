@@ -115,8 +115,8 @@ func (h *harness) runBrick(t *testing.T, path, volfileText string) *brick {
 	cmd.Stdout, cmd.Stderr = logWriter(t, b.log+".out")
 	cmd.SysProcAttr = diesWithTest()
 	must(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -131,24 +131,10 @@ func (h *harness) runBrick(t *testing.T, path, volfileText string) *brick {
 		}
 	})
 
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(b.port))
-	deadline := time.Now().Add(startupWait)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return b
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("glusterfsd exited before listening on %s: %v", addr, err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glusterfsd does not listen on %s after %v", addr, startupWait)
-		}
+	if err := cluster.WaitListen("127.0.0.1", b.port, exited); err != nil {
+		t.Fatalf("glusterfsd of %s: %v", path, err)
 	}
+	return b
 }
 
 // mount is a glusterfs client process serving a mount point.
