@@ -21,6 +21,7 @@ package upcall
 import (
 	"container/list"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,10 +55,28 @@ type Upcall struct {
 	lru  list.List                  // front: most recently used
 }
 
-// object is the interest of clients in one GFID.
+// object is the interest of clients in one GFID: usually one client, so
+// a slice (a map per object would cost several times the memory).
 type object struct {
 	gfid    fop.GFID
-	clients map[string]time.Time // client -> its last call on the object
+	clients []interest
+}
+
+// interest is a client's last call on an object (unix nanoseconds).
+type interest struct {
+	client string
+	at     int64
+}
+
+// touch records a call of client at now.
+func (o *object) touch(client string, now int64) {
+	for i := range o.clients {
+		if o.clients[i].client == client {
+			o.clients[i].at = now
+			return
+		}
+	}
+	o.clients = append(o.clients, interest{client, now})
 }
 
 var (
@@ -110,7 +129,7 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) {
 	if client == "" || !u.enabled.Load() {
 		return
 	}
-	now := u.now()
+	now := u.now().UnixNano()
 	var evicted []*object
 	u.mu.Lock()
 	for _, g := range gs {
@@ -119,12 +138,12 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) {
 		}
 		e := u.objs[g]
 		if e == nil {
-			e = u.lru.PushFront(&object{gfid: g, clients: map[string]time.Time{}})
+			e = u.lru.PushFront(&object{gfid: g})
 			u.objs[g] = e
 		} else {
 			u.lru.MoveToFront(e)
 		}
-		e.Value.(*object).clients[client] = now
+		e.Value.(*object).touch(client, now)
 	}
 	for len(u.objs) > u.max {
 		o := u.lru.Remove(u.lru.Back()).(*object)
@@ -135,9 +154,9 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) {
 	// Clients that still hold interest in what the table forgets must not
 	// go on trusting their caches of it.
 	for _, o := range evicted {
-		for c, at := range o.clients {
-			if now.Sub(at) < time.Duration(u.timeout.Load()) {
-				u.emit(&fop.Upcall{Client: c, GFID: o.gfid, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
+		for _, in := range o.clients {
+			if now-in.at < u.timeout.Load() {
+				u.emit(&fop.Upcall{Client: in.client, GFID: o.gfid, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
 			}
 		}
 	}
@@ -156,17 +175,16 @@ func (u *Upcall) changed(origin string, cs ...change) {
 	if !u.enabled.Load() {
 		return
 	}
-	now := u.now()
-	timeout := time.Duration(u.timeout.Load())
+	now, timeout := u.now().UnixNano(), u.timeout.Load()
 	var out []fop.Upcall
 	u.mu.Lock()
 	// Every change is told before interest is forgotten: a rename within
 	// one directory tells of both names.
 	for _, c := range cs {
 		if e := u.objs[c.gfid]; e != nil && !c.gfid.IsZero() {
-			for client, at := range e.Value.(*object).clients {
-				if client != origin && now.Sub(at) < timeout {
-					out = append(out, fop.Upcall{Client: client, GFID: c.gfid, Flags: c.flags, Name: c.name})
+			for _, in := range e.Value.(*object).clients {
+				if in.client != origin && now-in.at < timeout {
+					out = append(out, fop.Upcall{Client: in.client, GFID: c.gfid, Flags: c.flags, Name: c.name})
 				}
 			}
 		}
@@ -177,11 +195,7 @@ func (u *Upcall) changed(origin string, cs ...change) {
 			continue
 		}
 		o := e.Value.(*object)
-		for client := range o.clients {
-			if client != origin {
-				delete(o.clients, client)
-			}
-		}
+		o.clients = slices.DeleteFunc(o.clients, func(in interest) bool { return in.client != origin })
 		if len(o.clients) == 0 {
 			u.lru.Remove(e)
 			delete(u.objs, c.gfid)
@@ -199,7 +213,7 @@ func (u *Upcall) ForgetClient(client string) {
 	u.mu.Lock()
 	for g, e := range u.objs {
 		o := e.Value.(*object)
-		delete(o.clients, client)
+		o.clients = slices.DeleteFunc(o.clients, func(in interest) bool { return in.client == client })
 		if len(o.clients) == 0 {
 			u.lru.Remove(e)
 			delete(u.objs, g)

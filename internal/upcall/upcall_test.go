@@ -223,3 +223,15 @@ func TestTruncatingOpenTells(t *testing.T) {
 		t.Fatalf("open O_TRUNC told %+v", got)
 	}
 }
+
+func TestForgetClientKeepsOthers(t *testing.T) {
+	r := newRig(t, nil)
+	r.lookupMissing(t, "A", "f")
+	r.lookupMissing(t, "C", "f")
+	r.lookupMissing(t, "A", "f") // a second look refreshes, adds nothing
+	r.u.ForgetClient("A")
+	r.create(t, "B", "f")
+	if got := r.take(); len(got) != 1 || got[0].Client != "C" {
+		t.Fatalf("after A went, told %+v", got)
+	}
+}
