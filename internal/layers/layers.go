@@ -11,6 +11,7 @@ import (
 	"github.com/gluster-go/gluster-go/internal/index"
 	"github.com/gluster-go/gluster-go/internal/iostats"
 	"github.com/gluster-go/gluster-go/internal/locks"
+	"github.com/gluster-go/gluster-go/internal/perf/lookupahead"
 	"github.com/gluster-go/gluster-go/internal/perf/mdcache"
 	"github.com/gluster-go/gluster-go/internal/perf/nlcache"
 	"github.com/gluster-go/gluster-go/internal/perf/quickread"
@@ -41,5 +42,6 @@ func Registry() graph.Registry {
 		readahead.Type:   readahead.New,
 		upcall.Type:      upcall.New,
 		nlcache.Type:     nlcache.New,
+		lookupahead.Type: lookupahead.New,
 	}
 }

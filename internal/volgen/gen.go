@@ -54,6 +54,8 @@ func clientStack() []optional {
 		{typ: "performance/read-ahead", when: sw("performance.read-ahead")},
 		{typ: "performance/readdir-ahead", when: sw("performance.readdir-ahead")},
 		{typ: "performance/io-cache", when: sw("performance.io-cache")},
+		// Below quick-read, whose lookups ask for content.
+		{typ: "performance/lookup-ahead", when: sw("performance.lookup-ahead")},
 		{typ: "performance/quick-read", when: sw("performance.quick-read")},
 		{typ: "performance/open-behind", when: sw("performance.open-behind")},
 		{typ: "performance/nl-cache", when: sw("performance.nl-cache")},

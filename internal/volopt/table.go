@@ -17,6 +17,7 @@ const (
 	layerOB        = "performance/open-behind"
 	layerMDC       = "performance/md-cache"
 	layerNLC       = "performance/nl-cache"
+	layerLA        = "performance/lookup-ahead"
 	layerUpcall    = "features/upcall"
 	layerIOT       = "performance/io-threads"
 	layerPosix     = "storage/posix"
@@ -239,6 +240,8 @@ func table() []Option {
 			Description: "Enable/disable the metadata caching layer (md-cache) in the client graph."},
 		{Key: "performance.nl-cache", Kind: Bool, Default: "on", Targets: ts(cl(layerNLC, "")),
 			Description: "Enable/disable the negative lookup cache (nl-cache) in the client graph: lookups of names known absent are answered without the bricks (on by default in this release; GlusterFS defaults to off). Without features.cache-invalidation another client's new name may stay unseen for performance.nl-cache-timeout."},
+		{Key: "performance.lookup-ahead", Kind: Bool, Default: "on", Targets: ts(cl(layerLA, "")),
+			Description: "Enable/disable the lookup-ahead layer in the client graph (not in GlusterFS): when lookups of several names of one directory miss in a short time (a cold stat, open or unlink of many files), the client lists the directory with readdirplus in the background and answers the next lookups of its files from that listing for performance.md-cache-timeout; bricks' upcalls and this client's changes drop what is stale."},
 		{Key: "performance.client-io-threads", Kind: Bool, Default: "off", Targets: ts(cl(layerIOT, "")),
 			Description: "Enable/disable the io-threads layer in the client graph."},
 
@@ -277,8 +280,8 @@ func table() []Option {
 			Targets:     ts(cl(layerQR, "cache-timeout")),
 			Description: "Seconds quick-read trusts a cached small file."},
 		{Key: "performance.md-cache-timeout", Kind: Time, Default: "1", Min: 0, Max: 600,
-			Targets:     ts(cl(layerMDC, "md-cache-timeout")),
-			Description: "Seconds md-cache trusts cached attributes."},
+			Targets:     ts(cl(layerMDC, "md-cache-timeout"), cl(layerLA, "md-cache-timeout")),
+			Description: "Seconds md-cache and lookup-ahead trust cached attributes."},
 		{Key: "performance.nl-cache-timeout", Kind: Time, Default: "60", Min: 0, Max: 600,
 			Targets:     ts(cl(layerNLC, "nl-cache-timeout")),
 			Description: "Seconds nl-cache trusts what it knows of a directory's absent names; keep it at most features.cache-invalidation-timeout."},
