@@ -69,7 +69,8 @@ type LA struct {
 	now        func() time.Time
 	timeout    atomic.Int64 // nanoseconds; 0 turns the layer off
 	fetches    sync.WaitGroup
-	maxEntries int
+	// Bounds (maxEntries, maxDirEntries; tests lower them).
+	maxEntries, maxDir int
 
 	mu    sync.Mutex
 	dirs  map[fop.GFID]*list.Element // of *dir
@@ -128,7 +129,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
 	}
 	l := &LA{Base: fop.Base{Next: a.Children[0]}, emitUpcall: a.EmitUpcall, now: time.Now,
-		maxEntries: maxEntries, dirs: map[fop.GFID]*list.Element{},
+		maxEntries: maxEntries, maxDir: maxDirEntries, dirs: map[fop.GFID]*list.Element{},
 		objs: map[fop.GFID]map[key]struct{}{}, multi: map[fop.GFID]int{}, changed: map[fop.GFID]uint64{}}
 	if l.emitUpcall == nil {
 		l.emitUpcall = func(*fop.Upcall) {}
@@ -182,7 +183,7 @@ func (l *LA) dirLocked(g fop.GFID) *dir {
 	d := &dir{gfid: g, ents: map[string]*ent{}, changed: map[string]uint64{}}
 	d.elem = l.lru.PushFront(d)
 	l.dirs[g] = d.elem
-	l.trimLocked(d)
+	l.trimLocked(d, l.maxEntries)
 	return d
 }
 
@@ -239,10 +240,10 @@ func (l *LA) dropDirLocked(d *dir) {
 	delete(l.dirs, d.gfid)
 }
 
-// trimLocked keeps the entries and directories under their bounds,
-// dropping least recently used directories but keep.
-func (l *LA) trimLocked(keep *dir) {
-	for e := l.lru.Back(); (l.total > l.maxEntries || len(l.dirs) > maxDirs) && e != nil; {
+// trimLocked keeps the entries under limit and the directories under
+// their bound, dropping least recently used directories but keep.
+func (l *LA) trimLocked(keep *dir, limit int) {
+	for e := l.lru.Back(); (l.total > limit || len(l.dirs) > maxDirs) && e != nil; {
 		prev := e.Prev()
 		if d := e.Value.(*dir); d != keep {
 			l.dropDirLocked(d)

@@ -69,7 +69,7 @@ func (l *LA) fetch(d *dir, who *fop.Caller, loc *fop.Loc) {
 		if err != nil || len(es) == 0 {
 			return
 		}
-		if n += len(es); n > maxDirEntries {
+		if n += len(es); n > l.maxDir {
 			l.idle(d)
 			return
 		}
@@ -88,7 +88,9 @@ func (l *LA) begin() (uint64, time.Time) {
 }
 
 // fill keeps the entries of a chunk that started at seq and at, but those
-// that changed since; false if the whole directory was dropped meanwhile.
+// that changed since, making room by dropping other directories; false if
+// the listing should stop (the directory was dropped meanwhile, or fills
+// the bound alone).
 func (l *LA) fill(d *dir, seq uint64, at time.Time, es []fop.DirEntry) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -96,6 +98,9 @@ func (l *LA) fill(d *dir, seq uint64, at time.Time, es []fop.DirEntry) bool {
 		return false
 	}
 	for i := range es {
+		if l.trimLocked(d, l.maxEntries-1); l.total >= l.maxEntries {
+			return false // only this directory is left to drop
+		}
 		e := &es[i]
 		if e.Attr == nil || e.Name == "." || e.Name == ".." || isDir(e.Attr) ||
 			d.changed[e.Name] > seq || l.changed[e.Attr.GFID] > seq {
@@ -104,7 +109,6 @@ func (l *LA) fill(d *dir, seq uint64, at time.Time, es []fop.DirEntry) bool {
 		l.keepLocked(d, e.Name, e.Attr, at)
 		d.filled++
 	}
-	l.trimLocked(d)
 	return true
 }
 
