@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +65,57 @@ func TestNotificationReachesClient(t *testing.T) {
 	if err := send(&want[0]); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("send after the connection ended: %v", err)
 	}
+}
+
+// A client that stops reading its socket must not stall the calls of
+// another client that raise notifications for it; once it reads again it
+// gets a reset for what was dropped.
+func TestStuckClientDoesNotStallOthers(t *testing.T) {
+	h := &notifyHandler{
+		testHandler: testHandler{},
+		sends:       make(chan func(*Notification) error, 2),
+	}
+	var toStuck func(*Notification) error
+	name := strings.Repeat("n", MaxName)
+	h.serve = func(ctx context.Context, c *ServerCall) error {
+		for range 200 {
+			if err := toStuck(&Notification{GFID: c.Req.Loc.GFID, Flags: uint32(fop.UpcallEntry), Name: name}); err != nil {
+				return err
+			}
+		}
+		return echo(ctx, c)
+	}
+	addr, _ := startServer(t, h)
+
+	release := make(chan struct{})
+	reset := make(chan struct{}, 1)
+	dial(t, addr, ClientOptions{OnNotify: func(n *Notification) {
+		<-release // the client's reader stops here: its socket fills
+		if n.Flags&uint32(fop.UpcallReset) != 0 {
+			select {
+			case reset <- struct{}{}:
+			default:
+			}
+		}
+	}})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	toStuck = <-h.sends
+
+	other := dial(t, addr, ClientOptions{})
+	<-h.sends
+	// 500 calls raise 100,000 notifications of ~300 bytes: far more than
+	// the stuck client's socket buffers hold.
+	for range 500 {
+		if _, err := stat(other, context.Background(), "x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	<-reset
 }

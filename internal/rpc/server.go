@@ -213,8 +213,11 @@ func (s *Server) ServeConn(nc net.Conn) {
 	sc.ctx, sc.cancel = context.WithCancel(context.Background())
 	sc.s = newSender(nc, s.Pool, func(error) { nc.Close() })
 	go sc.s.run()
+	var nq *notifier
 	if ns, ok := sess.(NotifySession); ok {
-		ns.AttachNotify(sc.notify)
+		nq = newNotifier(sc.s, s.Pool)
+		go nq.run()
+		ns.AttachNotify(nq.notify)
 	}
 	err = sc.readLoop()
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -228,6 +231,9 @@ func (s *Server) ServeConn(nc net.Conn) {
 	sc.wg.Wait()
 	sc.s.close()
 	<-sc.s.done
+	if nq != nil {
+		nq.close()
+	}
 	sess.Close()
 }
 
