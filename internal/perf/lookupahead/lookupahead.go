@@ -72,10 +72,10 @@ type LA struct {
 	// Bounds (maxEntries, maxDirEntries; tests lower them).
 	maxEntries, maxDir int
 
-	mu    sync.Mutex
-	dirs  map[fop.GFID]*list.Element // of *dir
-	lru   list.List                  // front: most recently used
-	objs  map[fop.GFID]map[key]struct{}
+	mu   sync.Mutex
+	dirs map[fop.GFID]*list.Element // of *dir
+	lru  list.List                  // front: most recently used
+	objs map[fop.GFID]map[key]struct{}
 	// multi counts the entries of objects with more than one link: the
 	// removal of an unknown name may be one of theirs.
 	multi map[fop.GFID]int
