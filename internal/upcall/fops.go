@@ -21,15 +21,37 @@ const (
 
 func client(ctx context.Context) string { return fop.CallerFrom(ctx).Client }
 
+// rereads bounds how often a read is run again because what it learned
+// of changed before interest in it was registered (see learned).
+const rereads = 3
+
+// stale tells client that what it learned of g may be stale: the last
+// resort when rereads run out (a client that does not know g yet may let
+// the reply it gets afterwards override it).
+func (u *Upcall) stale(client string, gs ...fop.GFID) {
+	for _, g := range gs {
+		u.emit(&fop.Upcall{Client: client, GFID: g, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
+	}
+}
+
 // Lookup registers interest in the directory and, once known, the object.
+// A lookup by name learns the object only from its reply: if another
+// client changed it in between, the lookup is run again, now with
+// interest registered, so that the reply is not older than the last
+// change nobody told this client of.
 func (u *Upcall) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
 	c := client(ctx)
-	u.seen(c, loc.Parent, loc.GFID)
-	a, d, err := u.Next.Lookup(ctx, loc, xreq)
-	if err == nil && a.GFID != loc.GFID {
-		u.seen(c, a.GFID)
+	for try := 0; ; try++ {
+		seq := u.seen(c, loc.Parent, loc.GFID)
+		a, d, err := u.Next.Lookup(ctx, loc, xreq)
+		if err != nil || a.GFID == loc.GFID || !u.learned(c, seq, a.GFID) {
+			return a, d, err
+		}
+		if try == rereads {
+			u.stale(c, a.GFID)
+			return a, d, err
+		}
 	}
-	return a, d, err
 }
 
 func (u *Upcall) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
@@ -68,21 +90,30 @@ func (u *Upcall) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
 }
 
 // Readdir registers interest in the directory and, for a listing with
-// attributes (which the client's kernel caches), in every entry.
+// attributes (which the client's kernel caches), in every entry; such a
+// listing is run again if an entry changed meanwhile, as Lookup.
 func (u *Upcall) Readdir(ctx context.Context, fd *fop.FD, off uint64, max int, plus bool, xreq fop.Dict) ([]fop.DirEntry, error) {
 	c := client(ctx)
-	u.seen(c, fd.GFID)
-	es, err := u.Next.Readdir(ctx, fd, off, max, plus, xreq)
-	if plus && len(es) > 0 {
+	for try := 0; ; try++ {
+		seq := u.seen(c, fd.GFID)
+		es, err := u.Next.Readdir(ctx, fd, off, max, plus, xreq)
+		if !plus || len(es) == 0 {
+			return es, err
+		}
 		gs := make([]fop.GFID, 0, len(es))
 		for _, e := range es {
 			if e.Attr != nil && e.Name != "." && e.Name != ".." {
 				gs = append(gs, e.Attr.GFID)
 			}
 		}
-		u.seen(c, gs...)
+		if !u.learned(c, seq, gs...) {
+			return es, err
+		}
+		if try == rereads {
+			u.stale(c, gs...)
+			return es, err
+		}
 	}
-	return es, err
 }
 
 func (u *Upcall) Read(ctx context.Context, fd *fop.FD, buf []byte, off int64) (int, error) {
@@ -173,12 +204,15 @@ func (u *Upcall) Fremovexattr(ctx context.Context, fd *fop.FD, name string) erro
 // create runs a call that adds the entry loc to its directory.
 func (u *Upcall) create(ctx context.Context, loc *fop.Loc, fn func() (obj, parent fop.Attr, err error)) (fop.Attr, fop.Attr, error) {
 	c := client(ctx)
-	u.seen(c, loc.Parent, loc.GFID)
+	seq := u.seen(c, loc.Parent, loc.GFID)
 	obj, parent, err := fn()
 	if err == nil {
-		u.seen(c, obj.GFID)
 		// The object may have been there already (a create without
-		// O_EXCL, O_TRUNC).
+		// O_EXCL, O_TRUNC), and changed by another client since: a
+		// create cannot be run again.
+		if obj.GFID != loc.GFID && u.learned(c, seq, obj.GFID) {
+			u.stale(c, obj.GFID)
+		}
 		u.changed(c, change{gfid: loc.Parent, flags: entryChanged, name: loc.Name}, change{gfid: obj.GFID, flags: attrChanged})
 	}
 	return obj, parent, err

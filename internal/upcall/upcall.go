@@ -12,7 +12,10 @@
 // next call on the object registers again (its caches are empty until
 // then). Interest is registered before a call goes down and invalidations
 // are sent after a change is done, so a client reading concurrently with
-// a change either sees the change or hears of it. The table is bounded:
+// a change either sees the change or hears of it. A read that learns of
+// objects only from its reply (a lookup by name, readdirplus) registers
+// interest in them afterwards; a change numbered in between (changeLog)
+// makes it run again. The table is bounded:
 // an object pushed out of it while clients still hold interest is
 // invalidated for them, so no client keeps a cache nobody will correct.
 // A client whose connection ends is forgotten.
@@ -53,6 +56,7 @@ type Upcall struct {
 	mu   sync.Mutex
 	objs map[fop.GFID]*list.Element // of *object
 	lru  list.List                  // front: most recently used
+	log  changeLog
 }
 
 // object is the interest of clients in one GFID: usually one client, so
@@ -124,10 +128,11 @@ func (u *Upcall) Reconfigure(opts map[string]string) error {
 }
 
 // seen registers the caller's interest in the objects gs (zero GFIDs are
-// skipped). Internal calls (no client) register nothing.
-func (u *Upcall) seen(client string, gs ...fop.GFID) {
+// skipped) and returns the number of the brick's last change, for
+// learned. Internal calls (no client) register nothing.
+func (u *Upcall) seen(client string, gs ...fop.GFID) uint64 {
 	if client == "" || !u.enabled.Load() {
-		return
+		return 0
 	}
 	now := u.now().UnixNano()
 	var evicted []*object
@@ -145,6 +150,7 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) {
 		}
 		e.Value.(*object).touch(client, now)
 	}
+	seq := u.log.seq
 	for len(u.objs) > u.max {
 		o := u.lru.Remove(u.lru.Back()).(*object)
 		delete(u.objs, o.gfid)
@@ -160,6 +166,26 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) {
 			}
 		}
 	}
+	return seq
+}
+
+// learned registers the caller's interest in objects gs that a read,
+// started after change number seq, told it of, and says whether one of
+// them was changed by another client meanwhile: that change found no
+// interest to tell, and the read may have missed it.
+func (u *Upcall) learned(client string, seq uint64, gs ...fop.GFID) bool {
+	if client == "" || !u.enabled.Load() {
+		return false
+	}
+	u.seen(client, gs...)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, g := range gs {
+		if !g.IsZero() && u.log.changedSince(g, client, seq) {
+			return true
+		}
+	}
+	return false
 }
 
 // change is one object a call changed and what changed of it.
@@ -178,6 +204,11 @@ func (u *Upcall) changed(origin string, cs ...change) {
 	now, timeout := u.now().UnixNano(), u.timeout.Load()
 	var out []fop.Upcall
 	u.mu.Lock()
+	for _, c := range cs {
+		if !c.gfid.IsZero() {
+			u.log.add(c.gfid, origin)
+		}
+	}
 	// Every change is told before interest is forgotten: a rename within
 	// one directory tells of both names.
 	for _, c := range cs {

@@ -235,3 +235,71 @@ func TestForgetClientKeepsOthers(t *testing.T) {
 		t.Fatalf("after A went, told %+v", got)
 	}
 }
+
+// between runs hook once, between a lookup below the upcall layer and its
+// return: a change made there raced the lookup.
+type between struct {
+	fop.Layer
+	hook func()
+}
+
+func (b *between) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	a, d, err := b.Layer.Lookup(ctx, loc, xreq)
+	if h := b.hook; h != nil {
+		b.hook = nil
+		h()
+	}
+	return a, d, err
+}
+
+// A change that lands between a first lookup by name and the registration
+// of the lookup's interest told nobody: the lookup must not return what it
+// read before the change.
+func TestChangeRacingFirstLookup(t *testing.T) {
+	r := newRig(t, nil)
+	a := r.create(t, "B", "f")
+	mid := &between{Layer: r.u.Next}
+	r.u.Next = mid
+	mid.hook = func() {
+		if _, err := r.u.Truncate(as("B"), &fop.Loc{GFID: a.GFID}, 100); err != nil {
+			t.Error(err)
+		}
+	}
+	got, _, err := r.u.Lookup(as("A"), &fop.Loc{Parent: fop.RootGFID, Name: "f"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Size != 100 {
+		t.Fatalf("lookup raced by a truncate returned size %d, and A was told %v", got.Size, r.take())
+	}
+	// A's interest is registered: the next change is told.
+	r.take()
+	if _, err := r.u.Truncate(as("B"), &fop.Loc{GFID: a.GFID}, 7); err != nil {
+		t.Fatal(err)
+	}
+	if up := r.take(); len(up) != 1 || up[0].Client != "A" || up[0].GFID != a.GFID {
+		t.Fatalf("after the lookup, B's truncate told %v", up)
+	}
+}
+
+func TestChangeLogForgetsConservatively(t *testing.T) {
+	var l changeLog
+	g, h := fop.NewGFID(), fop.NewGFID()
+	l.add(g, "B")
+	if l.changedSince(g, "A", 1) || !l.changedSince(g, "A", 0) || l.changedSince(g, "B", 0) {
+		t.Fatal("wrong answer for a logged change")
+	}
+	l.add(g, "A")
+	if !l.changedSince(g, "A", 0) {
+		t.Fatal("a change by another client hidden by the caller's own")
+	}
+	for range recentChanges {
+		l.add(h, "B")
+	}
+	if !l.changedSince(g, "A", 0) || l.changedSince(g, "A", l.seq) {
+		t.Fatal("a forgotten change must count as a change since anything older")
+	}
+	if len(l.last) != 1 || len(l.ring) != recentChanges {
+		t.Fatalf("log holds %d objects, %d changes", len(l.last), len(l.ring))
+	}
+}
