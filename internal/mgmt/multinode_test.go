@@ -92,6 +92,16 @@ func TestPoolLifecycle(t *testing.T) {
 	expect(t, p.must(0, "volume", "get", "gv", "network.ping-timeout"), "network.ping-timeout                    22")
 	expect(t, p.must(0, "--xml", "volume", "info", "gv"), "<opRet>0</opRet>", "<replicaCount>2</replicaCount>", "<typeStr>Replicate</typeStr>",
 		"<name>network.ping-timeout</name>", "<count>1</count>")
+	// A client cache may not outlive the bricks' memory of its interest.
+	if out, err := p.gluster(1, "volume", "set", "gv", "performance.md-cache-timeout", "600"); err == nil || !strings.Contains(out, "exceeds features.cache-invalidation-timeout (60)") {
+		t.Errorf("md-cache-timeout above cache-invalidation-timeout: %v\n%s", err, out)
+	}
+	expect(t, p.must(1, "volume", "set", "gv", "features.cache-invalidation-timeout", "600", "performance.md-cache-timeout", "600"), "volume set: success")
+	if out, err := p.gluster(0, "volume", "reset", "gv", "features.cache-invalidation-timeout"); err == nil || !strings.Contains(out, "exceeds") {
+		t.Errorf("reset leaving md-cache-timeout above cache-invalidation-timeout: %v\n%s", err, out)
+	}
+	expect(t, p.must(0, "volume", "reset", "gv", "performance.md-cache-timeout"), "volume reset: success")
+	expect(t, p.must(0, "volume", "reset", "gv", "features.cache-invalidation-timeout"), "volume reset: success")
 	expect(t, p.must(0, "volume", "reset", "gv", "network.ping-timeout"), "volume reset: success")
 	if out := p.must(2, "volume", "info", "gv"); strings.Contains(out, "Options Reconfigured") {
 		t.Errorf("option not reset:\n%s", out)

@@ -395,7 +395,8 @@ func (g *Glusterd) refreshBricks(ctx context.Context, vol string) {
 func (g *Glusterd) resetOptions(ctx context.Context, req api.ResetRequest) error {
 	g.opMu.Lock()
 	defer g.opMu.Unlock()
-	if _, err := g.volume(ctx, req.Name); err != nil {
+	v, err := g.volume(ctx, req.Name)
+	if err != nil {
 		return err
 	}
 	var keys []string
@@ -405,6 +406,16 @@ func (g *Glusterd) resetOptions(ctx context.Context, req api.ResetRequest) error
 			return api.Errorf("%v", err)
 		}
 		keys = []string{o.Key}
+		// The default may not suit the options left set.
+		left := map[string]string{}
+		for _, opt := range v.Options {
+			if opt.Key != o.Key {
+				left[opt.Key] = opt.Value
+			}
+		}
+		if err := volopt.Check(left); err != nil {
+			return api.Errorf("%v", err)
+		}
 	}
 	if err := g.store.Apply(ctx, &store.Command{Op: store.OpResetOptions, Name: req.Name, Keys: keys}); err != nil {
 		return err

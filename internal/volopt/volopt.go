@@ -255,12 +255,41 @@ func Effective(opts map[string]string, key string) string {
 }
 
 // Check validates the combination of a volume's options, which single
-// values cannot show (cache-min-file-size above cache-max-file-size).
+// values cannot show (cache-min-file-size above cache-max-file-size, a
+// client cache timeout above features.cache-invalidation-timeout).
 func Check(opts map[string]string) error {
 	minS, err1 := ParseSize(orZero(Effective(opts, "performance.cache-min-file-size")))
 	maxS, err2 := ParseSize(orZero(Effective(opts, "performance.cache-max-file-size")))
 	if err1 == nil && err2 == nil && maxS != 0 && minS > maxS {
 		return fmt.Errorf("cache-min-file-size (%d) is greater than cache-max-file-size (%d)", minS, maxS)
+	}
+	return checkInvalidationTimeouts(opts)
+}
+
+// checkInvalidationTimeouts refuses client cache timeouts longer than the
+// time bricks remember a client's interest: a cache relying on upcalls
+// would keep for up to its timeout what no brick tells it of any more.
+// Caches that do not rely on upcalls are bounded by their own timeouts.
+func checkInvalidationTimeouts(opts map[string]string) error {
+	on := func(key string) bool {
+		b, err := ParseBool(Effective(opts, key))
+		return err == nil && b
+	}
+	if !on("features.cache-invalidation") {
+		return nil
+	}
+	limit, err := ParseTime(Effective(opts, "features.cache-invalidation-timeout"))
+	if err != nil {
+		return nil // refused as a single value
+	}
+	for _, c := range []struct{ key, uses string }{
+		{"performance.md-cache-timeout", "performance.cache-invalidation"},
+		{"performance.nl-cache-timeout", "performance.nl-cache"},
+	} {
+		t, err := ParseTime(Effective(opts, c.key))
+		if err == nil && t > limit && on(c.uses) {
+			return fmt.Errorf("%s (%d) exceeds features.cache-invalidation-timeout (%d): clients would trust caches bricks no longer correct; raise features.cache-invalidation-timeout first or set both at once", c.key, t, limit)
+		}
 	}
 	return nil
 }

@@ -195,3 +195,24 @@ func TestCheck(t *testing.T) {
 		t.Errorf("max 0 means unlimited: %v", err)
 	}
 }
+
+func TestCheckInvalidationTimeouts(t *testing.T) {
+	for _, c := range []struct {
+		opts map[string]string
+		ok   bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"performance.md-cache-timeout": "600"}, false},
+		{map[string]string{"md-cache-timeout": "600", "features.cache-invalidation-timeout": "600"}, true},
+		{map[string]string{"features.cache-invalidation-timeout": "30"}, false}, // nl-cache-timeout 60
+		{map[string]string{"features.cache-invalidation-timeout": "30", "performance.nl-cache-timeout": "30"}, true},
+		{map[string]string{"features.cache-invalidation-timeout": "30", "performance.nl-cache": "off"}, true},
+		{map[string]string{"performance.md-cache-timeout": "600", "performance.cache-invalidation": "off"}, true},
+		{map[string]string{"performance.md-cache-timeout": "600", "features.cache-invalidation": "off"}, true},
+	} {
+		err := Check(c.opts)
+		if (err == nil) != c.ok {
+			t.Errorf("%v: %v", c.opts, err)
+		}
+	}
+}

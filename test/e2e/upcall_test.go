@@ -76,7 +76,7 @@ func mustBeAbsent(t *testing.T, p string) {
 func TestUpcallNewNamesSeenByOtherClient(t *testing.T) {
 	for _, layout := range []string{"single", "replica", "distribute"} {
 		t.Run(layout, func(t *testing.T) {
-			a, b := twoClients(t, layout, "performance.nl-cache-timeout", "600")
+			a, b := twoClients(t, layout, "features.cache-invalidation-timeout", "600", "performance.nl-cache-timeout", "600")
 			// A made the directory: nl-cache knows it is empty.
 			must(t, os.Mkdir(filepath.Join(a, "made"), 0o755))
 			mustBeAbsent(t, filepath.Join(a, "made", "x"))
