@@ -15,9 +15,10 @@
 // a change either sees the change or hears of it. A read that learns of
 // objects only from its reply (a lookup by name, readdirplus) registers
 // interest in them afterwards; a change numbered in between (changeLog)
-// makes it run again. The table is bounded:
-// an object pushed out of it while clients still hold interest is
-// invalidated for them, so no client keeps a cache nobody will correct.
+// makes it run again. The table is bounded: an object pushed out of it
+// while clients still hold interest goes into their evicted filters, which
+// changes consult (see evicted), or, when a filter is full, is invalidated
+// for them, so no client keeps a cache nobody will correct.
 // A client whose connection ends is forgotten.
 package upcall
 
@@ -57,6 +58,7 @@ type Upcall struct {
 	objs map[fop.GFID]*list.Element // of *object
 	lru  list.List                  // front: most recently used
 	log  changeLog
+	gone evicted
 }
 
 // object is the interest of clients in one GFID: usually one client, so
@@ -66,21 +68,29 @@ type object struct {
 	clients []interest
 }
 
-// interest is a client's last call on an object (unix nanoseconds).
+// interest is a client's last call on an object (unix nanoseconds), or,
+// if told, when it was told of a change through the evicted filters: it
+// is not told again until its next call on the object.
 type interest struct {
 	client string
 	at     int64
+	told   bool
 }
 
-// touch records a call of client at now.
-func (o *object) touch(client string, now int64) {
+// touch records a call of client at now (told: a tell instead).
+func (o *object) touch(client string, now int64, told bool) {
 	for i := range o.clients {
 		if o.clients[i].client == client {
-			o.clients[i].at = now
+			o.clients[i] = interest{client, now, told}
 			return
 		}
 	}
-	o.clients = append(o.clients, interest{client, now})
+	o.clients = append(o.clients, interest{client, now, told})
+}
+
+// has says whether client is among o's interests.
+func (o *object) has(client string) bool {
+	return slices.ContainsFunc(o.clients, func(in interest) bool { return in.client == client })
 }
 
 var (
@@ -121,6 +131,7 @@ func (u *Upcall) Reconfigure(opts map[string]string) error {
 		u.mu.Lock()
 		clear(u.objs)
 		u.lru.Init()
+		u.gone = evicted{}
 		u.mu.Unlock()
 	}
 	u.enabled.Store(on)
@@ -135,38 +146,50 @@ func (u *Upcall) seen(client string, gs ...fop.GFID) uint64 {
 		return 0
 	}
 	now := u.now().UnixNano()
-	var evicted []*object
 	u.mu.Lock()
 	for _, g := range gs {
-		if g.IsZero() {
-			continue
+		if !g.IsZero() {
+			u.record(g).touch(client, now, false)
 		}
-		e := u.objs[g]
-		if e == nil {
-			e = u.lru.PushFront(&object{gfid: g})
-			u.objs[g] = e
-		} else {
-			u.lru.MoveToFront(e)
-		}
-		e.Value.(*object).touch(client, now)
 	}
 	seq := u.log.seq
+	out := u.evictLocked(now)
+	u.mu.Unlock()
+	for i := range out {
+		u.emit(&out[i])
+	}
+	return seq
+}
+
+// record returns g's entry, made most recently used (made if new).
+func (u *Upcall) record(g fop.GFID) *object {
+	e := u.objs[g]
+	if e == nil {
+		e = u.lru.PushFront(&object{gfid: g})
+		u.objs[g] = e
+	} else {
+		u.lru.MoveToFront(e)
+	}
+	return e.Value.(*object)
+}
+
+// evictLocked keeps the table within bounds, least recently used first.
+// Live interests pushed out go to the evicted filters; it returns the
+// invalidations for those no filter could take: a client must not go on
+// trusting a cache nobody will correct.
+func (u *Upcall) evictLocked(now int64) []fop.Upcall {
+	var out []fop.Upcall
+	timeout := u.timeout.Load()
 	for len(u.objs) > u.max {
 		o := u.lru.Remove(u.lru.Back()).(*object)
 		delete(u.objs, o.gfid)
-		evicted = append(evicted, o)
-	}
-	u.mu.Unlock()
-	// Clients that still hold interest in what the table forgets must not
-	// go on trusting their caches of it.
-	for _, o := range evicted {
 		for _, in := range o.clients {
-			if now-in.at < u.timeout.Load() {
-				u.emit(&fop.Upcall{Client: in.client, GFID: o.gfid, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
+			if !in.told && now-in.at < timeout && !u.gone.add(in.client, o.gfid, now, timeout) {
+				out = append(out, fop.Upcall{Client: in.client, GFID: o.gfid, Flags: fop.UpcallAttr | fop.UpcallXattr | fop.UpcallEntry})
 			}
 		}
 	}
-	return seq
+	return out
 }
 
 // learned registers the caller's interest in objects gs that a read,
@@ -203,6 +226,7 @@ func (u *Upcall) changed(origin string, cs ...change) {
 	}
 	now, timeout := u.now().UnixNano(), u.timeout.Load()
 	var out []fop.Upcall
+	var told []fop.Upcall // clients told through the evicted filters
 	u.mu.Lock()
 	for _, c := range cs {
 		if !c.gfid.IsZero() {
@@ -212,13 +236,27 @@ func (u *Upcall) changed(origin string, cs ...change) {
 	// Every change is told before interest is forgotten: a rename within
 	// one directory tells of both names.
 	for _, c := range cs {
-		if e := u.objs[c.gfid]; e != nil && !c.gfid.IsZero() {
-			for _, in := range e.Value.(*object).clients {
-				if in.client != origin && now-in.at < timeout {
+		if c.gfid.IsZero() {
+			continue
+		}
+		var o *object
+		if e := u.objs[c.gfid]; e != nil {
+			o = e.Value.(*object)
+			for _, in := range o.clients {
+				if in.client != origin && !in.told && now-in.at < timeout {
 					out = append(out, fop.Upcall{Client: in.client, GFID: c.gfid, Flags: c.flags, Name: c.name})
 				}
 			}
 		}
+		u.gone.holders(c.gfid, now, timeout, func(client string) {
+			// A client in the table called on the object since the
+			// eviction (or was told since): the table says what it needs.
+			if client != origin && (o == nil || !o.has(client)) {
+				up := fop.Upcall{Client: client, GFID: c.gfid, Flags: c.flags, Name: c.name}
+				out = append(out, up)
+				told = append(told, up)
+			}
+		})
 	}
 	for _, c := range cs {
 		e := u.objs[c.gfid]
@@ -226,12 +264,18 @@ func (u *Upcall) changed(origin string, cs ...change) {
 			continue
 		}
 		o := e.Value.(*object)
-		o.clients = slices.DeleteFunc(o.clients, func(in interest) bool { return in.client != origin })
+		o.clients = slices.DeleteFunc(o.clients, func(in interest) bool {
+			return in.client != origin && !(in.told && now-in.at < timeout)
+		})
 		if len(o.clients) == 0 {
 			u.lru.Remove(e)
 			delete(u.objs, c.gfid)
 		}
 	}
+	for _, t := range told {
+		u.record(t.GFID).touch(t.Client, now, true)
+	}
+	out = append(out, u.evictLocked(now)...)
 	u.mu.Unlock()
 	for i := range out {
 		u.emit(&out[i])
@@ -250,6 +294,7 @@ func (u *Upcall) ForgetClient(client string) {
 			delete(u.objs, g)
 		}
 	}
+	u.gone.forget(client)
 	u.mu.Unlock()
 	u.Base.ForgetClient(client)
 }

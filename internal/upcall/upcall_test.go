@@ -171,7 +171,11 @@ func TestOffTellsNobody(t *testing.T) {
 
 // An object pushed out of the full table is invalidated for the clients
 // that still hold interest in it.
-func TestEvictionInvalidates(t *testing.T) {
+// An object pushed out of the table is forgotten silently (a client that
+// creates more than the table holds is not sent its own files back), but
+// a later change of it is still told, once, to the clients whose live
+// interest went; a client whose filter is full is told at eviction.
+func TestEvictionIsQuietButChangesAreTold(t *testing.T) {
 	r := newRig(t, nil)
 	a := r.create(t, "B", "f")
 	b := r.create(t, "B", "g")
@@ -181,9 +185,67 @@ func TestEvictionInvalidates(t *testing.T) {
 	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
 	r.u.Stat(as("A"), &fop.Loc{GFID: b.GFID})
 	r.lookupMissing(t, "A", "h") // the root pushes a (least recent) out
-	got := r.take()
-	if len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+	if got := r.take(); len(got) != 0 {
 		t.Fatalf("eviction told %+v", got)
+	}
+	truncate := func() []fop.Upcall {
+		t.Helper()
+		if _, err := r.u.Truncate(as("B"), &fop.Loc{GFID: a.GFID}, 1); err != nil {
+			t.Fatal(err)
+		}
+		return r.take()
+	}
+	if got := truncate(); len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+		t.Fatalf("change of an evicted object told %+v", got)
+	}
+	if got := truncate(); len(got) != 0 {
+		t.Fatalf("second change told %+v", got)
+	}
+	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
+	if got := truncate(); len(got) != 1 || got[0].Client != "A" {
+		t.Fatalf("change after A called again told %+v", got)
+	}
+	// Past the timeout the filters are dropped: nothing to tell.
+	r.u.Stat(as("A"), &fop.Loc{GFID: b.GFID})
+	r.lookupMissing(t, "A", "h2")
+	r.take()
+	r.now = r.now.Add(3 * DefaultTimeout)
+	if got := truncate(); len(got) != 0 {
+		t.Fatalf("change after the timeout told %+v", got)
+	}
+
+	// A full filter: evictions are told at once.
+	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
+	r.u.Stat(as("A"), &fop.Loc{GFID: b.GFID})
+	r.u.gone.add("A", fop.NewGFID(), r.now.UnixNano(), int64(DefaultTimeout))
+	r.u.gone.cur["A"].n = filterCapacity
+	r.lookupMissing(t, "A", "h3")
+	if got := r.take(); len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
+		t.Fatalf("eviction with a full filter told %+v", got)
+	}
+}
+
+func TestBloomHasWhatWasAdded(t *testing.T) {
+	b := new(bloom)
+	gs := make([]fop.GFID, 1000)
+	for i := range gs {
+		gs[i] = fop.NewGFID()
+		b.add(gs[i])
+	}
+	b.add(fop.RootGFID)
+	for _, g := range append(gs, fop.RootGFID) {
+		if !b.has(g) {
+			t.Fatalf("%s added, not found", g)
+		}
+	}
+	fp := 0
+	for range 10000 {
+		if b.has(fop.NewGFID()) {
+			fp++
+		}
+	}
+	if fp > 10 { // about 1e-12 expected with 1,001 of 2^20 bits set
+		t.Fatalf("%d false positives in 10,000", fp)
 	}
 }
 
