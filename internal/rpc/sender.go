@@ -12,6 +12,8 @@ type outFrame struct {
 	payload []byte
 	payBuf  *[]byte       // pooled buffer behind payload, if any
 	sent    chan struct{} // if set, told when the writer is done with payload
+	unsent  *budget       // if set, holds the frame's size until written
+	size    int
 }
 
 // sender writes a connection's frames. A frame sent while nothing is
@@ -120,6 +122,9 @@ func (s *sender) release(f outFrame) {
 	s.pool.Put(f.payBuf)
 	if f.sent != nil {
 		f.sent <- struct{}{}
+	}
+	if f.unsent != nil {
+		f.unsent.release(f.size)
 	}
 }
 

@@ -63,7 +63,8 @@ func (c *ServerCall) ReadBuf(n int) []byte {
 }
 
 // A connection reads ahead of its workers at most queuedCalls calls and
-// heldPayload bytes of write data.
+// heldPayload bytes of write data, and queues at most heldPayload bytes of
+// replies its client has not read yet.
 const (
 	queuedCalls = 256
 	heldPayload = 64 << 20
@@ -207,6 +208,7 @@ func (s *Server) ServeConn(nc net.Conn) {
 		log:     log,
 		work:    make(chan *ServerCall, queuedCalls),
 		held:    newBudget(heldPayload),
+		unsent:  newBudget(heldPayload),
 		waiting: map[uint64]context.CancelFunc{},
 		blocked: make(chan struct{}, s.BlockedCalls),
 	}
@@ -294,6 +296,7 @@ type serverConn struct {
 	workers int           // started; only the reader touches it
 	idle    atomic.Int32  // workers waiting for a call
 	held    *budget       // write payloads read but not yet answered
+	unsent  *budget       // replies queued but not yet written
 	blocked chan struct{} // a token per running blocking call
 	mu      sync.Mutex
 	waiting map[uint64]context.CancelFunc // blocking calls, by request id
@@ -458,11 +461,15 @@ func (c *serverConn) reply(call *ServerCall, err error) {
 	h.MsgLen = uint32(len(*b) - HeaderSize)
 	h.PayloadLen = uint32(len(data))
 	h.put(*b)
-	f := outFrame{buf: b, payload: data}
+	f := outFrame{buf: b, payload: data, unsent: c.unsent, size: len(*b) + len(data)}
 	if data != nil {
 		f.payBuf = call.dataBuf
 		call.dataBuf = nil
 	}
+	// Replies that a client does not read hold the worker once they
+	// exceed the budget: its calls stop, then the reader, and TCP pushes
+	// back on the client, instead of replies piling up in memory.
+	c.unsent.acquire(f.size)
 	c.s.send(f) // a failed send means the connection is going away
 	c.recycle(call)
 }
