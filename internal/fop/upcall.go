@@ -31,7 +31,8 @@ const (
 	UpcallEntry
 	// UpcallGone: the object was removed (its last link went).
 	UpcallGone
-	// UpcallReset (GFID zero): a brick connection went down or came up;
+	// UpcallReset (GFID zero): a brick connection went down or came up, or
+	// the brick dropped notifications the client did not read in time;
 	// changes may have gone unreported, so caches drop everything.
 	UpcallReset
 )
