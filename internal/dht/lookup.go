@@ -29,13 +29,13 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	case h < 0 && d.allUp():
 		// A hole in a layout a rebalance is writing, or one made
 		// for subvolumes this graph does not have yet.
-		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+		return d.lookupEverywhere(ctx, loc, xreq, -1, -1, nil)
 	case h >= 0 && !d.isUp(h) && d.isDecommissioned(h):
 		// A brick being removed holds nothing new; its files have
 		// moved or are about to.
-		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+		return d.lookupEverywhere(ctx, loc, xreq, -1, -1, nil)
 	case h < 0 || !d.isUp(h):
-		return d.lookupEverywhere(ctx, loc, xreq, -1, errChildDown)
+		return d.lookupEverywhere(ctx, loc, xreq, -1, -1, errChildDown)
 	}
 	a, x, err := d.children[h].Lookup(ctx, loc, withKey(xreq, LinktoKey))
 	switch {
@@ -48,8 +48,9 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 			return a2, x2, nil
 		}
 		// A migration may have just finished, turning this very
-		// linkto into the data file: look again everywhere.
-		return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+		// linkto into the data file: look again everywhere (which
+		// points the linkto at the data if it names the wrong child).
+		return d.lookupEverywhere(ctx, loc, xreq, -1, h, nil)
 	case err == nil:
 		d.inode(a.GFID).setCached(h)
 		return a, strip(x, xreq, LinktoKey), nil
@@ -57,12 +58,12 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		if d.lookupUnhashed == "off" || d.optimized(loc.Parent) {
 			return fop.Attr{}, nil, err
 		}
-		return d.lookupEverywhere(ctx, loc, xreq, h, err)
+		return d.lookupEverywhere(ctx, loc, xreq, h, h, err)
 	default:
 		if d.isDecommissioned(h) {
 			err = nil
 		}
-		return d.lookupEverywhere(ctx, loc, xreq, h, err)
+		return d.lookupEverywhere(ctx, loc, xreq, h, -1, err)
 	}
 }
 
@@ -89,12 +90,15 @@ func (d *DHT) followLinkto(ctx context.Context, loc *fop.Loc, h int, gfid fop.GF
 
 // lookupEverywhere asks every child but skip for the name: the file may
 // sit elsewhere after a layout change or a failed rename. hashedErr is what
-// the hashed child said, reported when nobody has the name.
-func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip int, hashedErr error) (fop.Attr, fop.Dict, error) {
-	return d.lookupAll(ctx, loc, xreq, skip, hashedErr, true)
+// the hashed child said, reported when nobody has the name. h, when not
+// -1, is the hashed child, found to lack the name (h == skip) or to hold a
+// linkto that led nowhere: a file found elsewhere gets a linkto there, so
+// the next lookup takes one hop (GlusterFS's dht_lookup_everywhere_done).
+func (d *DHT) lookupEverywhere(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip, h int, hashedErr error) (fop.Attr, fop.Dict, error) {
+	return d.lookupAll(ctx, loc, xreq, skip, h, hashedErr, true)
 }
 
-func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip int, hashedErr error, retry bool) (fop.Attr, fop.Dict, error) {
+func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip, h int, hashedErr error, retry bool) (fop.Attr, fop.Dict, error) {
 	attrs := make([]fop.Attr, len(d.children))
 	xs := make([]fop.Dict, len(d.children))
 	errs := d.fanout(func(i int, c fop.Layer) error {
@@ -123,6 +127,15 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip i
 			continue
 		}
 		d.inode(attrs[i].GFID).setCached(i)
+		if h >= 0 && h != i {
+			var old *fop.Attr
+			if h != skip && errs[h] == nil {
+				old = &attrs[h]
+			}
+			if h == skip || fop.Errno(errs[h]) == syscall.ENOENT || old != nil {
+				d.linkHashed(ctx, loc, h, i, &attrs[i], old, xs[h])
+			}
+		}
 		return attrs[i], strip(xs[i], xreq, LinktoKey), nil
 	}
 	if linkto >= 0 {
@@ -132,8 +145,9 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip i
 		if retry {
 			// The migration the linkto belonged to may have just
 			// finished: its destination now holds the data.
-			return d.lookupAll(ctx, loc, xreq, skip, hashedErr, false)
+			return d.lookupAll(ctx, loc, xreq, skip, h, hashedErr, false)
 		}
+		d.removeDanglingLinktos(ctx, loc, attrs, xs, errs)
 	}
 	if hashedErr != nil && fop.Errno(hashedErr) != syscall.ENOENT {
 		return fop.Attr{}, nil, hashedErr
@@ -150,7 +164,7 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip i
 	if retry && skip >= 0 && d.rebalanced(loc.Parent) {
 		// The file may have moved onto the skipped (hashed) child
 		// after it was asked: a rebalance touched this directory.
-		return d.lookupAll(ctx, loc, xreq, -1, hashedErr, false)
+		return d.lookupAll(ctx, loc, xreq, -1, h, hashedErr, false)
 	}
 	return fop.Attr{}, nil, syscall.ENOENT
 }
@@ -208,7 +222,7 @@ func (d *DHT) lookupByGFID(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fo
 			return a, strip(x, xreq, LinktoKey), nil
 		}
 	}
-	return d.lookupEverywhere(ctx, loc, xreq, -1, nil)
+	return d.lookupEverywhere(ctx, loc, xreq, -1, -1, nil)
 }
 
 // lookupDir looks a directory up on every child, recreates it where it is
