@@ -6,12 +6,14 @@ import (
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// Each client's filter of evicted objects, per generation: 128 KiB, about
-// 2% false positives when full; past that, evictions are told as before.
+// A client's evicted objects go into Bloom filters of 128 KiB, each about
+// 2% false positives when full; with maxFilters full, evictions are told
+// as before.
 const (
 	filterBits     = 1 << 20
 	filterHashes   = 4
 	filterCapacity = 1 << 17
+	maxFilters     = 8
 )
 
 // evicted lets the table forget objects silently. Telling a client of
@@ -23,23 +25,18 @@ const (
 // filters: the client is told of the change as if its interest were still
 // in the table (a false positive costs one needless invalidation).
 //
-// Why it is sound: filters come in generations; a generation is dropped
-// only after the next one has lasted the timeout (or the last eviction is
-// timeout old), so an eviction at time e stays in a filter until at least
-// e+timeout, and the evicted interest, registered at or before e, had
-// expired by then: a change that would have found it live in the table
-// finds it in a filter. A client told through a filter is marked told in
-// the table (interest.told) so that a file another client keeps writing
-// does not tell it at every write.
-type evicted struct {
-	started   int64 // when cur began (unix nanoseconds)
-	last      int64 // the last eviction
-	cur, prev map[string]*bloom
-}
+// Why it is sound: a filter is dropped only once its last eviction is
+// timeout old, and an evicted interest, registered at or before its
+// eviction, had expired by then: a change that would have found it live
+// in the table finds it in a filter. A client told through a filter is
+// marked told in the table (interest.told) so that a file another client
+// keeps writing does not tell it at every write.
+type evicted map[string][]*bloom // by client, oldest first
 
 type bloom struct {
 	bits [filterBits / 64]uint64
 	n    int
+	last int64 // the last eviction added (unix nanoseconds)
 }
 
 // probes returns the filter positions of g (double hashing of its halves,
@@ -78,56 +75,50 @@ func (b *bloom) has(g fop.GFID) bool {
 	return true
 }
 
-// rotate starts a new generation once the current one is timeout old, and
-// drops both once the last eviction is.
-func (e *evicted) rotate(now, timeout int64) {
-	if now-e.last >= timeout {
-		e.prev, e.cur, e.started = nil, nil, now
-		return
+// expire drops client's filters whose last eviction is timeout old.
+func (e evicted) expire(client string, now, timeout int64) []*bloom {
+	fs := e[client]
+	i := 0
+	for i < len(fs) && now-fs[i].last >= timeout {
+		i++
 	}
-	if now-e.started >= timeout {
-		e.prev, e.cur, e.started = e.cur, nil, now
+	if i == len(fs) {
+		delete(e, client)
+		return nil
 	}
+	if i > 0 {
+		fs = append(fs[:0], fs[i:]...)
+		e[client] = fs
+	}
+	return fs
 }
 
 // add records that client's live interest in g left the table; false when
-// the client's filter is full (then it must be told now).
-func (e *evicted) add(client string, g fop.GFID, now, timeout int64) bool {
-	e.rotate(now, timeout)
-	b := e.cur[client]
-	if b == nil {
-		if e.cur == nil {
-			e.cur = map[string]*bloom{}
+// the client's filters are full (then it must be told now).
+func (e evicted) add(client string, g fop.GFID, now, timeout int64) bool {
+	fs := e.expire(client, now, timeout)
+	if len(fs) == 0 || fs[len(fs)-1].n >= filterCapacity {
+		if len(fs) == maxFilters {
+			return false
 		}
-		b = new(bloom)
-		e.cur[client] = b
+		fs = append(fs, new(bloom))
+		e[client] = fs
 	}
-	if b.n >= filterCapacity {
-		return false
-	}
+	b := fs[len(fs)-1]
 	b.add(g)
-	e.last = now
+	b.last = now
 	return true
 }
 
-// holders calls fn for each client whose interest in g may have left the
-// table while live.
-func (e *evicted) holders(g fop.GFID, now, timeout int64, fn func(client string)) {
-	e.rotate(now, timeout)
-	for c, b := range e.cur {
-		if b.has(g) {
-			fn(c)
+// holders calls fn for each client whose live interest in g may have left
+// the table.
+func (e evicted) holders(g fop.GFID, now, timeout int64, fn func(client string)) {
+	for c := range e {
+		for _, b := range e.expire(c, now, timeout) {
+			if b.has(g) {
+				fn(c)
+				break
+			}
 		}
 	}
-	for c, b := range e.prev {
-		if _, dup := e.cur[c]; b.has(g) && (!dup || !e.cur[c].has(g)) {
-			fn(c)
-		}
-	}
-}
-
-// forget drops a client's filters.
-func (e *evicted) forget(client string) {
-	delete(e.cur, client)
-	delete(e.prev, client)
 }

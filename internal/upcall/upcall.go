@@ -104,7 +104,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) != 1 {
 		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
 	}
-	u := &Upcall{Base: fop.Base{Next: a.Children[0]}, emit: a.EmitUpcall, now: time.Now, objs: map[fop.GFID]*list.Element{}, max: maxObjects}
+	u := &Upcall{Base: fop.Base{Next: a.Children[0]}, emit: a.EmitUpcall, now: time.Now, objs: map[fop.GFID]*list.Element{}, gone: evicted{}, max: maxObjects}
 	if u.emit == nil {
 		u.emit = func(*fop.Upcall) {}
 	}
@@ -131,7 +131,7 @@ func (u *Upcall) Reconfigure(opts map[string]string) error {
 		u.mu.Lock()
 		clear(u.objs)
 		u.lru.Init()
-		u.gone = evicted{}
+		clear(u.gone)
 		u.mu.Unlock()
 	}
 	u.enabled.Store(on)
@@ -294,7 +294,7 @@ func (u *Upcall) ForgetClient(client string) {
 			delete(u.objs, g)
 		}
 	}
-	u.gone.forget(client)
+	delete(u.gone, client)
 	u.mu.Unlock()
 	u.Base.ForgetClient(client)
 }

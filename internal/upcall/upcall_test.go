@@ -214,11 +214,12 @@ func TestEvictionIsQuietButChangesAreTold(t *testing.T) {
 		t.Fatalf("change after the timeout told %+v", got)
 	}
 
-	// A full filter: evictions are told at once.
+	// Full filters: evictions are told at once.
 	r.u.Stat(as("A"), &fop.Loc{GFID: a.GFID})
 	r.u.Stat(as("A"), &fop.Loc{GFID: b.GFID})
-	r.u.gone.add("A", fop.NewGFID(), r.now.UnixNano(), int64(DefaultTimeout))
-	r.u.gone.cur["A"].n = filterCapacity
+	for range maxFilters {
+		r.u.gone["A"] = append(r.u.gone["A"], &bloom{n: filterCapacity, last: r.now.UnixNano()})
+	}
 	r.lookupMissing(t, "A", "h3")
 	if got := r.take(); len(got) != 1 || got[0].Client != "A" || got[0].GFID != a.GFID {
 		t.Fatalf("eviction with a full filter told %+v", got)
