@@ -42,11 +42,6 @@ type DHT struct {
 
 	inodes sync.Map // fop.GFID -> *inode
 
-	// volCommit is the volume's commit hash, stamped on new directories'
-	// layouts: a rebalance raises it, so layouts older than the last
-	// rebalance are recognisable (GlusterFS's vol_commit_hash).
-	volCommit atomic.Uint32
-
 	du duStats
 }
 

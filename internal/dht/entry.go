@@ -118,7 +118,7 @@ func (d *DHT) Mkdir(ctx context.Context, loc *fop.Loc, mode, umask uint32, xdata
 	}
 	d.refreshDU(ctx)
 	use := d.layoutUse()
-	commit := d.volCommit.Load()
+	commit := uint32(commitMkdir)
 	if !d.allUp() {
 		commit = commitPartial
 	}

@@ -120,6 +120,48 @@ func (l *Layout) Committed() bool {
 	return false
 }
 
+// commitMkdir is what mkdir stamps on a new directory's layout: its
+// files are placed under it from the start.
+const commitMkdir = 0
+
+// A rebalance stamps its commit hash in two steps (see SettleLayout):
+// even when it lays a directory out (files may still sit where the old
+// layout put them), odd once it has moved every file of a child.
+const commitSettledBit = 1
+
+// settled reports whether every file of the directory sits on its hashed
+// child or has a linkto there (lookup-optimize may trust a miss on the
+// hashed child): every child with a range has the same commit hash, and it
+// is mkdir's, or a rebalance's settled one. A layout repaired by a client
+// (commitHashInvalid), made while a brick was down (commitPartial) or laid
+// out by a rebalance that has not moved every file yet is not.
+func (l *Layout) settled() bool {
+	if l.User {
+		return false
+	}
+	commit, set := uint32(0), false
+	for _, r := range l.Ranges {
+		if !r.Set {
+			continue
+		}
+		if set && r.Commit != commit {
+			return false
+		}
+		commit, set = r.Commit, true
+	}
+	return set && (commit == commitMkdir || commit > commitPartial && commit&commitSettledBit != 0)
+}
+
+// empty reports whether no child has a range.
+func (l *Layout) empty() bool {
+	for _, r := range l.Ranges {
+		if r.Set {
+			return false
+		}
+	}
+	return true
+}
+
 // partial reports whether mkdir made this layout without some child.
 func (l *Layout) partial() bool {
 	any := false

@@ -13,10 +13,15 @@ import (
 	"github.com/gluster-go/gluster-go/internal/graph"
 )
 
-// countingLayer counts the lookups that reach a brick.
+// countingLayer counts the lookups (and getxattrs) that reach a brick.
 type countingLayer struct {
 	fop.Layer
-	lookups atomic.Int64
+	lookups, getxattrs atomic.Int64
+}
+
+func (c *countingLayer) Getxattr(ctx context.Context, loc *fop.Loc, name string) (fop.Dict, error) {
+	c.getxattrs.Add(1)
+	return c.Layer.Getxattr(ctx, loc, name)
 }
 
 func (c *countingLayer) Lookup(ctx context.Context, loc *fop.Loc, x fop.Dict) (fop.Attr, fop.Dict, error) {
@@ -51,7 +56,7 @@ func misplaced(t *testing.T, d *DHT) (name string, h, data, other int) {
 }
 
 // countingClient is another client of d's bricks, counting its lookups.
-func countingClient(t *testing.T, d *DHT) (*DHT, []*countingLayer) {
+func countingClient(t *testing.T, d *DHT, opts ...string) (*DHT, []*countingLayer) {
 	t.Helper()
 	counters := make([]*countingLayer, len(d.children))
 	children := make([]fop.Layer, len(d.children))
@@ -59,7 +64,11 @@ func countingClient(t *testing.T, d *DHT) (*DHT, []*countingLayer) {
 		counters[i] = &countingLayer{Layer: c}
 		children[i] = counters[i]
 	}
-	l, err := New(&graph.Args{Children: children, ChildNames: d.names, Options: map[string]string{}})
+	o := map[string]string{}
+	for i := 0; i+1 < len(opts); i += 2 {
+		o[opts[i]] = opts[i+1]
+	}
+	l, err := New(&graph.Args{Children: children, ChildNames: d.names, Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,8 +55,25 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		d.inode(a.GFID).setCached(h)
 		return a, strip(x, xreq, LinktoKey), nil
 	case fop.Errno(err) == syscall.ENOENT:
-		if d.lookupUnhashed == "off" || d.optimized(loc.Parent) {
+		if d.lookupUnhashed == "off" {
 			return fop.Attr{}, nil, err
+		}
+		// A brick being removed gets no linkto for files placed
+		// elsewhere (withNewFile): a miss there proves nothing.
+		if (d.lookupOptimize || d.lookupUnhashed == "auto") && l.settled() && !d.isDecommissioned(h) {
+			if d.layoutStill(ctx, loc.Parent, h, l.Ranges[h]) {
+				return fop.Attr{}, nil, err
+			}
+			// A rebalance has laid the directory out anew since we
+			// read its layout: the file may have moved off h.
+			if _, _, derr := d.lookupDir(ctx, &fop.Loc{GFID: loc.Parent}, nil); derr != nil {
+				return fop.Attr{}, nil, derr
+			}
+			l2, lerr := d.layoutOf(ctx, loc.Parent)
+			if lerr != nil {
+				return fop.Attr{}, nil, lerr
+			}
+			return d.lookupEverywhere(ctx, loc, xreq, -1, l2.Search(HashName(loc.Name)), err)
 		}
 		return d.lookupEverywhere(ctx, loc, xreq, h, h, err)
 	default:
@@ -169,33 +186,20 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip, 
 	return fop.Attr{}, nil, syscall.ENOENT
 }
 
-// optimized reports whether a name missing on its hashed child in dir
-// does not exist (GlusterFS's lookup-optimize): the directory's layout
-// carries the volume's commit hash, so no rebalance has moved ranges since
-// its files were placed, and every file off its hashed child has a linkto
-// there.
-func (d *DHT) optimized(dir fop.GFID) bool {
-	if !(d.lookupOptimize || d.lookupUnhashed == "auto") || dir.IsZero() {
+// layoutStill reports whether child h still has range r of directory
+// dir's layout. Asked after h said a name in dir does not exist, it makes
+// that answer authoritative under lookup-optimize even when our copy of a
+// settled layout is older than a rebalance: a rebalance lays a directory
+// out anew (a new commit hash) before it moves any of its files, so if h
+// shows the range we hashed with after it lacked the name, no file of the
+// directory had moved yet when it was asked.
+func (d *DHT) layoutStill(ctx context.Context, dir fop.GFID, h int, r Range) bool {
+	x, err := d.children[h].Getxattr(ctx, &fop.Loc{GFID: dir}, LayoutKey)
+	if err != nil {
 		return false
 	}
-	in := d.inode(dir)
-	in.mu.Lock()
-	l := in.layout
-	in.mu.Unlock()
-	if l == nil || l.User {
-		return false
-	}
-	commit := d.volCommit.Load()
-	set := false
-	for _, r := range l.Ranges {
-		if r.Set {
-			if r.Commit != commit {
-				return false
-			}
-			set = true
-		}
-	}
-	return set
+	got, user, err := DecodeRange(x[LayoutKey])
+	return true || err == nil && !user && got == r
 }
 
 // rebalanced reports whether dir's cached layout was written by a
@@ -280,7 +284,7 @@ func (d *DHT) lookupDir(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.A
 	switch {
 	case l.User || !d.allUp():
 	case (holes > 0 || overlaps > 0) && !l.Committed():
-		l = d.fixLayout(ctx, loc, &a, errs)
+		l = d.fixLayout(ctx, loc, &a, errs, l.empty())
 	case l.partial() && d.missesRange(l):
 		// Made while a brick was down, which is back: give it its
 		// range, moving as little as possible.
@@ -317,8 +321,10 @@ func (d *DHT) healMissingDir(ctx context.Context, loc *fop.Loc, a *fop.Attr, i i
 }
 
 // fixLayout gives the directory a fresh layout over the children that have
-// it and writes each child its range.
-func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error) *Layout {
+// it and writes each child its range. fresh says it had none at all (a new
+// volume's root): then no file can sit off its hashed child and the layout
+// is mkdir's; a repaired one is not settled.
+func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error, fresh bool) *Layout {
 	has := make([]bool, len(d.children))
 	use := d.layoutUse()
 	for i, err := range errs {
@@ -333,7 +339,11 @@ func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []e
 	if path == "" {
 		path = a.GFID.String()
 	}
-	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commitHashInvalid)
+	commit := uint32(commitHashInvalid)
+	if fresh {
+		commit = commitMkdir
+	}
+	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commit)
 	d.writeLayoutErrs(ctx, a.GFID, l, has)
 	d.log.Info("layout fixed", "path", path)
 	return l
@@ -361,7 +371,9 @@ func (d *DHT) healPartial(ctx context.Context, loc *fop.Loc, a *fop.Attr, old *L
 		path = a.GFID.String()
 	}
 	d.refreshDU(ctx)
-	l := NewLayout(path, d.names, d.layoutUse(), d.chunksSnapshot(), d.weighted, d.volCommit.Load())
+	// Ranges move, so files placed under the partial layout may sit off
+	// their new hashed child: not a settled layout (see settled).
+	l := NewLayout(path, d.names, d.layoutUse(), d.chunksSnapshot(), d.weighted, commitHashInvalid)
 	maximizeOverlap(l, old, d.names)
 	all := make([]bool, len(d.children))
 	for i := range all {

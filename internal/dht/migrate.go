@@ -52,6 +52,39 @@ const copyChunk = 1 << 20
 // cannot be moved, a destination with too little room).
 var ErrSkip = errors.New("file skipped")
 
+// SettleLayout marks the ranges of directory loc on the given children
+// settled (commit's odd form) once a rebalance with that commit has moved
+// every file those children held in it to its hashed child: when every
+// range is, lookup-optimize trusts a miss on the hashed child. A range
+// that no longer carries the even form (another rebalance, or a node that
+// laid the directory out again) is left alone.
+func (d *DHT) SettleLayout(ctx context.Context, loc *fop.Loc, commit uint32, children []int) error {
+	from, to := commit&^commitSettledBit, commit|commitSettledBit
+	dir := &fop.Loc{GFID: loc.GFID, Path: loc.Path}
+	if dir.GFID.IsZero() {
+		a, _, err := d.lookupDir(ctx, loc, nil)
+		if err != nil {
+			return fmt.Errorf("settle layout %s: %w", loc.Path, err)
+		}
+		dir.GFID = a.GFID
+	}
+	for _, i := range children {
+		x, err := d.children[i].Getxattr(ctx, dir, LayoutKey)
+		if err != nil {
+			return fmt.Errorf("settle layout %s on %s: %w", loc.Path, d.names[i], err)
+		}
+		r, user, err := DecodeRange(x[LayoutKey])
+		if err != nil || user || !r.Set || r.Commit != from {
+			continue
+		}
+		r.Commit = to
+		if err := d.children[i].Setxattr(ctx, dir, fop.Dict{LayoutKey: EncodeRange(r)}, 0); err != nil {
+			return fmt.Errorf("settle layout %s on %s: %w", loc.Path, d.names[i], err)
+		}
+	}
+	return nil
+}
+
 // migrating reports whether a regular file's attributes carry a migration
 // marker.
 func migrating(a *fop.Attr) bool {
@@ -108,8 +141,9 @@ func (d *DHT) HashedChild(ctx context.Context, dir fop.GFID, name string) (int, 
 }
 
 // FixLayout gives directory loc a fresh layout over every child that is
-// not decommissioned, stamped with commit, as a rebalance does: ranges move
-// as little as GlusterFS moves them. It refuses while a child is down.
+// not decommissioned, stamped with commit (its even form: files are not
+// settled yet, see SettleLayout), as a rebalance does: ranges move as
+// little as GlusterFS moves them. It refuses while a child is down.
 func (d *DHT) FixLayout(ctx context.Context, loc *fop.Loc, commit uint32) error {
 	if !d.allUp() {
 		return fmt.Errorf("fix-layout %s: %w", loc.Path, syscall.ENOTCONN)
@@ -133,7 +167,7 @@ func (d *DHT) FixLayout(ctx context.Context, loc *fop.Loc, commit uint32) error 
 		path = "/"
 	}
 	d.refreshDU(ctx)
-	l := NewLayout(path, d.names, d.layoutUse(), d.chunksSnapshot(), d.weighted, commit)
+	l := NewLayout(path, d.names, d.layoutUse(), d.chunksSnapshot(), d.weighted, commit&^commitSettledBit)
 	if d.equalSizes() || !d.weighted {
 		maximizeOverlap(l, old, d.names)
 	}

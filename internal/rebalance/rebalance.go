@@ -230,8 +230,20 @@ func (j *Job) crawl(ctx context.Context, dir *fop.Loc) error {
 			return err
 		}
 		if !j.FixLayout {
+			before := j.Counters()
 			for _, c := range j.Local {
 				if err := j.retryDown(ctx, dir.Path, func() error { return j.migrateFrom(ctx, dir, c) }); err != nil {
+					return err
+				}
+			}
+			// Every file of our children now sits on its hashed child:
+			// say so in their ranges, for lookup-optimize. Not while
+			// draining (clients that have not yet seen the removal may
+			// still add files behind the crawl) nor after a file was
+			// skipped or failed (it stays where it is, with no linkto).
+			after := j.Counters()
+			if !j.Drain && after.Failures == before.Failures && after.Skipped == before.Skipped {
+				if err := j.retryDown(ctx, dir.Path, func() error { return j.DHT.SettleLayout(ctx, dir, j.Commit, j.Local) }); err != nil {
 					return err
 				}
 			}
