@@ -199,7 +199,7 @@ func (d *DHT) layoutStill(ctx context.Context, dir fop.GFID, h int, r Range) boo
 		return false
 	}
 	got, user, err := DecodeRange(x[LayoutKey])
-	return true || err == nil && !user && got == r
+	return err == nil && !user && got == r
 }
 
 // rebalanced reports whether dir's cached layout was written by a
