@@ -55,6 +55,10 @@ func (d *DHT) makeLinkto(ctx context.Context, h int, loc *fop.Loc, target int) e
 // withNewFile runs create on the chosen child, with a linkto on the
 // hashed child when the data goes elsewhere.
 func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.Layer) (fop.Attr, fop.Attr, error)) (int, fop.Attr, fop.Attr, error) {
+	l, err := d.layoutOf(ctx, loc.Parent)
+	if err != nil {
+		return -1, fop.Attr{}, fop.Attr{}, err
+	}
 	target, h, err := d.placeNew(ctx, loc)
 	if err != nil {
 		return -1, fop.Attr{}, fop.Attr{}, err
@@ -75,6 +79,7 @@ func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.L
 		return -1, obj, parent, err
 	}
 	d.inode(obj.GFID).setCached(target)
+	d.checkPlacement(ctx, loc, l, h, target, &obj)
 	return target, obj, parent, nil
 }
 

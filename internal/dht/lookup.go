@@ -60,7 +60,7 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		}
 		// A brick being removed gets no linkto for files placed
 		// elsewhere (withNewFile): a miss there proves nothing.
-		if (d.lookupOptimize || d.lookupUnhashed == "auto") && l.settled() && !d.isDecommissioned(h) {
+		if d.trustsMisses() && l.settled() && !d.isDecommissioned(h) {
 			if d.layoutStill(ctx, loc.Parent, h, l.Ranges[h]) {
 				return fop.Attr{}, nil, err
 			}

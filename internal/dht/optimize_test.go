@@ -2,6 +2,7 @@ package dht
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -106,5 +107,43 @@ func TestSettled(t *testing.T) {
 		if got := tc.l.settled(); got != tc.want {
 			t.Errorf("%+v settled = %v, want %v", tc.l, got, tc.want)
 		}
+	}
+}
+
+// TestCreateUnderStaleLayout: a client creating a file under its copy of
+// a layout that a rebalance has just replaced leaves a linkto on the new
+// hashed brick, so that once the rebalance settles the directory, other
+// clients trusting misses still find the file.
+func TestCreateUnderStaleLayout(t *testing.T) {
+	ctx := context.Background()
+	d, _ := newVolume(t, 3)
+	root := &fop.Loc{GFID: fop.RootGFID, Path: "/"}
+	if _, _, err := d.Lookup(ctx, root, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := countingClient(t, d, "lookup-optimize", "on")
+	l, _ := c.layoutOf(ctx, fop.RootGFID)
+	var name string
+	for i := 0; name == ""; i++ {
+		if n := fmt.Sprintf("f%d", i); l.Search(HashName(n)) == 2 {
+			name = n
+		}
+	}
+	// The rebalance (remove-brick of brick 2) lays the root out anew;
+	// c has not heard of it yet.
+	if err := d.Reconfigure(map[string]string{"decommissioned-bricks": "test-client-2"}); err != nil {
+		t.Fatal(err)
+	}
+	const commit = 0x1234_5674
+	if err := d.FixLayout(ctx, root, commit); err != nil {
+		t.Fatal(err)
+	}
+	create(t, c, fop.RootGFID, name, "payload")
+	if err := d.SettleLayout(ctx, root, commit, []int{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := countingClient(t, d, "lookup-optimize", "on")
+	if a, _, err := other.Lookup(ctx, &fop.Loc{Parent: fop.RootGFID, Name: name}, nil); err != nil || a.Size != uint64(len("payload")) {
+		t.Fatalf("lookup by another client: %v, size %d", err, a.Size)
 	}
 }
