@@ -65,8 +65,8 @@ var (
 )
 
 // New builds a distribute layer. Options: lookup-unhashed (on|off|auto,
-// default on), min-free-disk (percent, default 10%), weighted-rebalance
-// (default on).
+// default on), lookup-optimize (default on), min-free-disk (percent,
+// default 10%), weighted-rebalance (default on).
 func New(a *graph.Args) (fop.Layer, error) {
 	if len(a.Children) == 0 {
 		return nil, fmt.Errorf("%s needs at least one subvolume", Type)
@@ -77,6 +77,7 @@ func New(a *graph.Args) (fop.Layer, error) {
 		emit:           a.Emit,
 		log:            a.Logger,
 		lookupUnhashed: "on",
+		lookupOptimize: true, // GlusterFS's default since 6
 		minFreeDisk:    10,
 		weighted:       true,
 		up:             make([]bool, len(a.Children)),

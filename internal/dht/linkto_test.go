@@ -114,7 +114,9 @@ func TestLookupEverywhereCreatesLinkto(t *testing.T) {
 	if err := os.Remove(filepath.Join(dirs[h], name)); err != nil {
 		t.Fatal(err)
 	}
-	c, counters := countingClient(t, d)
+	// A missing linkto is what lookup-optimize must not meet (see
+	// TestLookupOptimize): this client looks everywhere.
+	c, counters := countingClient(t, d, "lookup-optimize", "off")
 	if n, err := lookupCost(t, c, counters, name); err != nil || n != 3 {
 		t.Fatalf("first lookup: %v, %d brick lookups, want 3 (everywhere)", err, n)
 	}
