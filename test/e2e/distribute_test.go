@@ -625,6 +625,67 @@ func TestDistributeRemoveBrickKeepsLinktos(t *testing.T) {
 			t.Errorf("%s = %q, %v; want %q (%s)", name, got, err, want, distWhere("d", name, bricks))
 		}
 	}
+	// Those lookups replaced the stale linktos by ones naming the brick
+	// with the data.
+	for p, target := range distLinktos(t, bricks) {
+		dir, ok := clients[target]
+		if !ok {
+			t.Errorf("%s: linkto still names %s, which left the volume", p, target)
+			continue
+		}
+		if st, err := os.Lstat(filepath.Join(dir, "d", filepath.Base(p))); err != nil || st.Mode()&os.ModeSticky != 0 {
+			t.Errorf("%s: linkto names %s (%s), which has no data file: %v", p, target, dir, err)
+		}
+	}
+}
+
+// TestDistributeLookupOptimize: lookup-optimize is on by default, as in
+// GlusterFS; after add-brick and a rebalance every brick's range of a
+// directory carries the rebalance's settled commit hash (odd, the same
+// on all), so a name missing on its hashed brick is not looked for
+// elsewhere, and every file still reads back through a fresh mount.
+func TestDistributeLookupOptimize(t *testing.T) {
+	c, bricks := distVolume(t, "lo", 0, 1)
+	if out := c.MustGluster(0, "volume", "get", "lo", "cluster.lookup-optimize"); !regexp.MustCompile(`cluster\.lookup-optimize\s+on\b`).MatchString(out) {
+		t.Errorf("volume get lo cluster.lookup-optimize:\n%s", out)
+	}
+	mp := c.Mount("lo", 0)
+	must(t, os.Mkdir(filepath.Join(mp, "d"), 0o755))
+	const n = 60
+	for i := range n {
+		must(t, os.WriteFile(filepath.Join(mp, "d", fmt.Sprintf("f-%03d", i)), []byte(fmt.Sprintf("content %d", i)), 0o644))
+	}
+	nb := c.Brick(2, "lo")
+	expect(t, c.MustGluster(0, "volume", "add-brick", "lo", nb, "force"), "volume add-brick: success")
+	bricks = append(bricks, nb)
+	expect(t, c.MustGluster(0, "volume", "rebalance", "lo", "start"), "volume rebalance: lo: success")
+	rows := distWait(t, c, 3, "volume", "rebalance", "lo", "status")
+	if files, failures := distTotal(rows); files == 0 || failures != 0 {
+		t.Errorf("rebalance moved %d files with %d failures", files, failures)
+	}
+	var commit uint32
+	for i, b := range bricks {
+		buf := make([]byte, 16)
+		if _, err := unix.Lgetxattr(filepath.Join(distBrickDir(b), "d"), "trusted.glusterfs.dht", buf); err != nil {
+			t.Fatalf("%s: layout: %v", b, err)
+		}
+		got := uint32(buf[0])<<24 | uint32(buf[1])<<16 | uint32(buf[2])<<8 | uint32(buf[3])
+		if got&1 == 0 || i > 0 && got != commit {
+			t.Errorf("%s: commit hash %#x, want the same odd (settled) one on every brick (first %#x)", b, got, commit)
+		}
+		commit = got
+	}
+	fresh := c.Mount("lo", 1)
+	for i := range n {
+		name := fmt.Sprintf("f-%03d", i)
+		got, err := os.ReadFile(filepath.Join(fresh, "d", name))
+		if want := fmt.Sprintf("content %d", i); err != nil || string(got) != want {
+			t.Errorf("%s = %q, %v; want %q (%s)", name, got, err, want, distWhere("d", name, bricks))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(fresh, "d", "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat of a missing name: %v", err)
+	}
 }
 
 // distLinktos maps each linkto file under d/ on bricks to the subvolume
