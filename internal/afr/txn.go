@@ -218,18 +218,21 @@ func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked,
 // names once the update is done: post-op and unlock in one round trip.
 func (r *AFR) changelog(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool, dirty int32, release []byte) {
 	r.each(marked, func(i int, c fop.Layer) error {
-		// Every key goes in, zero or not, so that the brick's index sees
-		// the whole changelog of the object in the reply.
 		x := fop.Dict{DirtyKey: delta(t, dirty)}
 		if release != nil {
 			x[locks.ReleaseKey] = release
 		}
-		for j := range r.children {
-			accuse := good != nil && good[i] && !good[j]
-			if accuse {
-				x[r.keys[j]] = delta(t, 1)
-			} else {
+		// An update that accuses carries every key, zero or not, so that
+		// the brick's index sees the object's whole set of accusations
+		// in the reply; one that does not changes only the dirty mark
+		// (and the dirty index), and saves the brick reading and writing
+		// the others.
+		if good != nil && good[i] && count(good) < len(good) {
+			for j := range r.children {
 				x[r.keys[j]] = delta(t, 0)
+				if !good[j] {
+					x[r.keys[j]] = delta(t, 1)
+				}
 			}
 		}
 		for _, loc := range targets {

@@ -101,8 +101,10 @@ func (x *Index) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 }
 
 // track adds g to an index when one of its counters of that index is
-// non-zero after the update, and removes it when all are zero. The update
-// carries every counter the cluster layer keeps, so zero means healed.
+// non-zero after the update, and removes it when all are zero. An update
+// carries every counter of each index it touches (replicate sends all its
+// accusation keys whenever it sends one), so zero means healed; an index
+// none of whose keys came is left alone.
 func (x *Index) track(g fop.GFID, vals fop.Dict) {
 	if g.IsZero() {
 		return
