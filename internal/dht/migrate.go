@@ -171,11 +171,18 @@ func (d *DHT) FixLayout(ctx context.Context, loc *fop.Loc, commit uint32) error 
 	if d.equalSizes() || !d.weighted {
 		maximizeOverlap(l, old, d.names)
 	}
-	all := make([]bool, len(d.children))
-	for i := range all {
-		all[i] = true
+	// Only ranges that differ are written: every node lays each
+	// directory out (the same result), and one that comes late must not
+	// take back the settled mark another node's bricks already got.
+	write := make([]bool, len(d.children))
+	for i, r := range l.Ranges {
+		o := old.Ranges[i]
+		if o.Commit == commit|commitSettledBit && o.Set && r.Set && o.Start == r.Start && o.Stop == r.Stop {
+			l.Ranges[i].Commit = o.Commit
+		}
+		write[i] = o != l.Ranges[i] || !o.Set
 	}
-	if err := firstErr(d.writeLayoutErrs(ctx, a.GFID, l, all)); err != nil {
+	if err := firstErr(d.writeLayoutErrs(ctx, a.GFID, l, write)); err != nil {
 		return fmt.Errorf("fix-layout %s: %w", loc.Path, err)
 	}
 	in := d.inode(a.GFID)

@@ -87,6 +87,17 @@ func TestLookupOptimize(t *testing.T) {
 	if l, g := rpcs(counters); l != 1 || g != 1 {
 		t.Fatalf("negative lookup, layout settled: %d lookups, %d getxattrs; want 1 and 1", l, g)
 	}
+	// Another node of the same rebalance lays the root out late: the
+	// settled marks stay.
+	if err := d.FixLayout(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"}, commit); err != nil {
+		t.Fatal(err)
+	}
+	c.lookupDir(ctx, &fop.Loc{GFID: fop.RootGFID, Path: "/"}, nil)
+	rpcs(counters)
+	c.Lookup(ctx, missing, nil)
+	if l, g := rpcs(counters); l != 1 || g != 1 {
+		t.Fatalf("negative lookup after a late fix-layout: %d lookups, %d getxattrs; want 1 and 1", l, g)
+	}
 }
 
 func TestSettled(t *testing.T) {
