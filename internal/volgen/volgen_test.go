@@ -13,7 +13,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// allTypes is a build with every layer GlusterFS has.
+// allTypes is a build with every layer GlusterFS has, plus our own.
 func allTypes() map[string]bool {
 	t := map[string]bool{}
 	for _, s := range []string{
@@ -23,7 +23,7 @@ func allTypes() map[string]bool {
 		"performance/io-cache", "performance/quick-read", "performance/open-behind",
 		"performance/md-cache", "performance/io-threads", "features/changelog", "features/index",
 		"features/marker", "features/quota", "features/read-only", "features/worm", "features/shard",
-		"features/arbiter", "features/upcall", "performance/nl-cache",
+		"features/arbiter", "features/upcall", "performance/nl-cache", "performance/lookup-ahead",
 	} {
 		t[s] = true
 	}

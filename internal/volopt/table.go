@@ -222,8 +222,8 @@ func table() []Option {
 		// Performance layers: switches.
 		// Off until open FDs follow a graph switch: a write queued on an FD
 		// opened before add-brick replica N reaches only the old replicas.
-		{Key: "performance.write-behind", Kind: Bool, Default: "off", Targets: ts(cl(layerWB, "")),
-			Description: "Enable/disable the write-behind layer in the client graph (off by default in this release; GlusterFS defaults to on)."},
+		{Key: "performance.write-behind", Kind: Bool, Default: "on", Targets: ts(cl(layerWB, "")),
+			Description: "Enable/disable the write-behind layer in the client graph."},
 		// Off, as in GlusterFS since 6: on FUSE mounts the kernel reads
 		// ahead already (see internal/fuse), and the layer only adds a copy.
 		{Key: "performance.read-ahead", Kind: Bool, Default: "off", Targets: ts(cl(layerRA, "")),
