@@ -284,7 +284,7 @@ func (d *DHT) lookupDir(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.A
 	switch {
 	case l.User || !d.allUp():
 	case (holes > 0 || overlaps > 0) && !l.Committed():
-		l = d.fixLayout(ctx, loc, &a, errs, l.empty())
+		l = d.fixLayout(ctx, loc, &a, errs)
 	case l.partial() && d.missesRange(l):
 		// Made while a brick was down, which is back: give it its
 		// range, moving as little as possible.
@@ -321,10 +321,10 @@ func (d *DHT) healMissingDir(ctx context.Context, loc *fop.Loc, a *fop.Attr, i i
 }
 
 // fixLayout gives the directory a fresh layout over the children that have
-// it and writes each child its range. fresh says it had none at all (a new
-// volume's root): then no file can sit off its hashed child and the layout
-// is mkdir's; a repaired one is not settled.
-func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error, fresh bool) *Layout {
+// it and writes each child its range. The layout is not settled, not even
+// for a new volume's root (its bricks may hold files already, and GlusterFS
+// writes DHT_LAYOUT_HASH_INVALID there too, so the bytes match).
+func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []error) *Layout {
 	has := make([]bool, len(d.children))
 	use := d.layoutUse()
 	for i, err := range errs {
@@ -339,11 +339,7 @@ func (d *DHT) fixLayout(ctx context.Context, loc *fop.Loc, a *fop.Attr, errs []e
 	if path == "" {
 		path = a.GFID.String()
 	}
-	commit := uint32(commitHashInvalid)
-	if fresh {
-		commit = commitMkdir
-	}
-	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commit)
+	l := NewLayout(path, d.names, use, d.chunksSnapshot(), d.weighted, commitHashInvalid)
 	d.writeLayoutErrs(ctx, a.GFID, l, has)
 	d.log.Info("layout fixed", "path", path)
 	return l

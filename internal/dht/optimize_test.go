@@ -21,7 +21,7 @@ func rpcs(counters []*countingLayer) (lookups, getxattrs int64) {
 }
 
 // TestLookupOptimize: with lookup-optimize, a miss on the hashed brick in
-// a directory mkdir laid out is final (one lookup and one check of the
+// a directory a rebalance settled is final (one lookup and one check of the
 // layout, not a lookup on every brick); once a rebalance has laid the
 // directory out anew, a client whose copy of the layout is older notices
 // it and looks everywhere (the file may have moved), until the rebalance
@@ -33,6 +33,24 @@ func TestLookupOptimize(t *testing.T) {
 	c, counters := countingClient(t, d, "lookup-optimize", "on")
 	rpcs(counters)
 	missing := &fop.Loc{Parent: fop.RootGFID, Name: "no-such-file"}
+	if _, _, err := c.Lookup(ctx, missing, nil); fop.Errno(err) != syscall.ENOENT {
+		t.Fatalf("negative lookup: %v", err)
+	}
+	// A new volume's root is not settled (its bricks may hold files;
+	// GlusterFS marks it DHT_LAYOUT_HASH_INVALID too).
+	if l, _ := rpcs(counters); l < 3 {
+		t.Fatalf("negative lookup in a new volume's root: %d lookups, want every brick asked", l)
+	}
+	root := &fop.Loc{GFID: fop.RootGFID, Path: "/"}
+	const first = 0x1000_0000
+	if err := d.FixLayout(ctx, root, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SettleLayout(ctx, root, first, []int{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	c.lookupDir(ctx, root, nil)
+	rpcs(counters)
 	if _, _, err := c.Lookup(ctx, missing, nil); fop.Errno(err) != syscall.ENOENT {
 		t.Fatalf("negative lookup: %v", err)
 	}
