@@ -8,9 +8,12 @@
 // drop what they keep. The client that made the change is not told: it
 // updates its own caches.
 //
-// A client is told once: telling it also forgets its interest, which its
-// next call on the object registers again (its caches are empty until
-// then). Interest is registered before a call goes down and invalidations
+// A client is told once of an object: telling it also forgets its
+// interest, which its next call on the object registers again (its caches
+// are empty until then). A change to one named entry of a directory is the
+// exception: the client drops that name only and goes on trusting the
+// directory's other names (the kernel's dentries), so it stays interested
+// and hears of the next one. Interest is registered before a call goes down and invalidations
 // are sent after a change is done, so a client reading concurrently with
 // a change either sees the change or hears of it. A read that learns of
 // objects only from its reply (a lookup by name, readdirplus) registers
@@ -219,7 +222,8 @@ type change struct {
 }
 
 // changed tells the clients other than origin that hold interest in the
-// changed objects, and forgets their interest.
+// changed objects, and forgets their interest (not in a directory whose
+// change names the entry).
 func (u *Upcall) changed(origin string, cs ...change) {
 	if !u.enabled.Load() {
 		return
@@ -261,6 +265,11 @@ func (u *Upcall) changed(origin string, cs ...change) {
 	for _, c := range cs {
 		e := u.objs[c.gfid]
 		if e == nil {
+			continue
+		}
+		if c.name != "" {
+			// The clients told drop that one name of the directory and
+			// go on trusting its other names: they stay interested.
 			continue
 		}
 		o := e.Value.(*object)

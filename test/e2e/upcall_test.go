@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,4 +134,125 @@ func TestUpcallOffLeavesNLCacheStale(t *testing.T) {
 	if exists(filepath.Join(a, p)) {
 		t.Fatal("client A saw client B's name without invalidations: nl-cache is not in the graph, or the check above proves nothing")
 	}
+}
+
+// laView is what a client sees of a file: the fields another client's
+// change must show in, and the content. Inode numbers come from GFIDs, so
+// a file replaced by a new one has a new ino on every client.
+type laView struct {
+	ino, nlink  uint64
+	mode        os.FileMode
+	size        int64
+	data        string
+	notExisting bool
+}
+
+func viewOf(p string) laView {
+	st, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return laView{notExisting: true}
+	}
+	if err != nil {
+		return laView{data: "stat: " + err.Error()}
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	v := laView{ino: sys.Ino, nlink: uint64(sys.Nlink), mode: st.Mode(), size: st.Size()}
+	if b, err := os.ReadFile(p); err != nil {
+		v.data = "read: " + err.Error()
+	} else {
+		v.data = string(b)
+	}
+	return v
+}
+
+// laFiles is how many files client A stats: well over lookup-ahead's
+// trigger, so the directory is listed and the later ones are answered
+// from the listing.
+const laFiles = 40
+
+// laChanges has client B change files of dir (named f0..) in every way
+// that must reach client A: attributes, size, removal, a rename over an
+// existing name, a new file (new GFID) under an old name.
+func laChanges(t *testing.T, dir string) (changed []string) {
+	f := func(i int) string { return filepath.Join(dir, "f"+strconv.Itoa(i)) }
+	must(t, os.Chmod(f(0), 0o600))
+	must(t, os.Truncate(f(1), 2))
+	af, err := os.OpenFile(f(2), os.O_WRONLY|os.O_APPEND, 0)
+	must(t, err)
+	_, err = af.WriteString(" and more from b")
+	must(t, err)
+	must(t, af.Close())
+	must(t, os.Remove(f(3)))
+	must(t, os.Rename(f(4), f(5)))
+	must(t, os.Remove(f(6)))
+	must(t, os.WriteFile(f(6), []byte("a new file"), 0o640))
+	for i := range 7 {
+		changed = append(changed, "f"+strconv.Itoa(i))
+	}
+	return changed
+}
+
+// laSetup makes a directory of laFiles files from client B and has
+// client A stat each of them by name, cold, so lookup-ahead lists it.
+func laSetup(t *testing.T, a, b string) {
+	must(t, os.Mkdir(filepath.Join(b, "la"), 0o755))
+	for i := range laFiles {
+		must(t, os.WriteFile(filepath.Join(b, "la", "f"+strconv.Itoa(i)), []byte("content "+strconv.Itoa(i)), 0o644))
+	}
+	for i := range laFiles {
+		p := "f" + strconv.Itoa(i)
+		if va, vb := viewOf(filepath.Join(a, "la", p)), viewOf(filepath.Join(b, "la", p)); va != vb {
+			t.Fatalf("before the changes, %s: client A sees %+v, client B %+v", p, va, vb)
+		}
+	}
+}
+
+// TestUpcallLookupAheadSeesOtherClientsChanges: client A stats many files
+// of a directory (lookup-ahead lists it with readdirplus), client B
+// changes some of them; A sees each change at once, though md-cache and
+// lookup-ahead trust what they have for a minute: only the bricks'
+// invalidations can explain it.
+func TestUpcallLookupAheadSeesOtherClientsChanges(t *testing.T) {
+	for _, layout := range []string{"single", "replica", "distribute"} {
+		t.Run(layout, func(t *testing.T) {
+			a, b := twoClients(t, layout, "features.cache-invalidation-timeout", "600", "performance.md-cache-timeout", "60")
+			laSetup(t, a, b)
+			for _, p := range laChanges(t, filepath.Join(b, "la")) {
+				var va, vb laView
+				if !eventually(func() bool {
+					va, vb = viewOf(filepath.Join(a, "la", p)), viewOf(filepath.Join(b, "la", p))
+					return va == vb
+				}) {
+					t.Errorf("%s: client A sees %+v, client B %+v", p, va, vb)
+				}
+			}
+			// The files B left alone are as they were, on both.
+			for i := 7; i < laFiles; i++ {
+				p := "f" + strconv.Itoa(i)
+				if va, vb := viewOf(filepath.Join(a, "la", p)), viewOf(filepath.Join(b, "la", p)); va != vb {
+					t.Errorf("%s (unchanged): client A sees %+v, client B %+v", p, va, vb)
+				}
+			}
+		})
+	}
+}
+
+// TestUpcallOffLeavesLookupAheadStale shows the test above can fail: with
+// the bricks' invalidations off, client A goes on answering from its
+// caches for md-cache-timeout.
+func TestUpcallOffLeavesLookupAheadStale(t *testing.T) {
+	a, b := twoClients(t, "single", "features.cache-invalidation", "off", "performance.md-cache-timeout", "60")
+	laSetup(t, a, b)
+	changed := laChanges(t, filepath.Join(b, "la"))
+	time.Sleep(2 * time.Second) // what an upcall would have taken
+	stale := 0
+	for _, p := range changed {
+		if viewOf(filepath.Join(a, "la", p)) != viewOf(filepath.Join(b, "la", p)) {
+			stale++
+		}
+	}
+	if stale == 0 {
+		t.Fatal("client A saw all of client B's changes without invalidations: the check above proves nothing")
+	}
+	t.Logf("%d of %d changes unseen by client A without invalidations", stale, len(changed))
 }
