@@ -2,6 +2,7 @@ package afr
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -83,32 +84,33 @@ func (r *AFR) missedWrites(g fop.GFID) []bool {
 	return missed
 }
 
-// readSeen is, in an FD's ctx (key readSeenKey), the replicas that were
-// up at its last read.
+// readSeen is, in an FD's ctx (key readSeenKey), the replicas'
+// connection counts (connCounts) at its last read.
 type readSeen struct {
-	mu sync.Mutex
-	up []bool
+	mu    sync.Mutex
+	conns []uint64
 }
 
 type readSeenKey struct{}
 
-// returned reports whether a replica that was down at fd's last read is
-// up again: what the file's changelog said of it may be stale (it missed
-// the writes made meanwhile), so the caller reads the changelog again.
+// returned reports whether a replica came up since fd's last read, even
+// one that went down and came back between two reads: what the file's
+// changelog said of it may be stale (it missed the writes made meanwhile,
+// maybe by another client), so the caller reads the changelog again, as
+// GlusterFS does after a child event (its event generation).
 func (r *AFR) returned(fd *fop.FD) bool {
-	up := r.upSet()
+	conns := r.connCounts()
 	v, ok := fd.Ctx(readSeenKey{})
 	if !ok {
-		fd.SetCtx(readSeenKey{}, &readSeen{up: up})
+		fd.SetCtx(readSeenKey{}, &readSeen{conns: conns})
 		return false
 	}
 	st := v.(*readSeen)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	back := false
-	for i := range up {
-		back = back || up[i] && !st.up[i]
+	if slices.Equal(conns, st.conns) {
+		return false
 	}
-	st.up = up
-	return back
+	st.conns = conns
+	return true
 }

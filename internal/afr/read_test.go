@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/graph"
 )
 
 // readCounter counts the reads a brick serves.
@@ -164,4 +165,39 @@ func TestReadSkipsReplicaThatFailedAWrite(t *testing.T) {
 	cs[1].Next = brick
 	r.Flush(bg, fd)
 	r.Release(bg, fd)
+}
+
+// A replica that went down and came back between two reads of an FD,
+// missing another client's writes meanwhile, is not read from: the
+// reconnection makes the next read look at the changelog again.
+func TestReadAfterReplicaBouncedWhileOtherClientWrote(t *testing.T) {
+	r, _ := newSet(t, 2, map[string]string{"data-self-heal": "off"})
+	g, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*readStripe/16)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	r.Release(bg, fd)
+	fd = open(t, r, g)
+	readStripes(t, r, fd, data)
+
+	down(r, 1)
+	l, err := New(&graph.Args{Name: "test-replicate-0", Children: r.children, ChildNames: []string{"test-client-0", "test-client-1"},
+		Options: map[string]string{"post-op-delay-secs": "0", "data-self-heal": "off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := l.(*AFR)
+	up(other, 0)
+	down(other, 1)
+	ofd := open(t, other, g)
+	fresh := bytes.ToUpper(data)
+	if _, _, err := other.Write(bg, ofd, fresh, 0); err != nil {
+		t.Fatal(err)
+	}
+	other.Flush(bg, ofd)
+	other.Release(bg, ofd)
+	up(r, 1)
+	readStripes(t, r, fd, fresh)
 }
