@@ -30,6 +30,23 @@ type Args struct {
 	Logger     *slog.Logger
 }
 
+// OnlyChild returns the single child of a layer that stacks on exactly one.
+func (a *Args) OnlyChild() (fop.Layer, error) {
+	if len(a.Children) != 1 {
+		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", a.Type, a.Name)
+	}
+	return a.Children[0], nil
+}
+
+// Upcaller returns EmitUpcall, or a function that drops upcalls when the
+// builder gave none (a layer made outside a graph, in tests).
+func (a *Args) Upcaller() func(*fop.Upcall) {
+	if a.EmitUpcall == nil {
+		return func(*fop.Upcall) {}
+	}
+	return a.EmitUpcall
+}
+
 // Factory constructs a layer.
 type Factory func(a *Args) (fop.Layer, error)
 

@@ -104,13 +104,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	u := &Upcall{Base: fop.Base{Next: a.Children[0]}, emit: a.EmitUpcall, now: time.Now, objs: map[fop.GFID]*list.Element{}, gone: evicted{}, max: maxObjects}
-	if u.emit == nil {
-		u.emit = func(*fop.Upcall) {}
-	}
+	u := &Upcall{Base: fop.Base{Next: next}, emit: a.Upcaller(), now: time.Now, objs: map[fop.GFID]*list.Element{}, gone: evicted{}, max: maxObjects}
 	if err := u.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}

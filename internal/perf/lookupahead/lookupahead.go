@@ -125,15 +125,13 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	l := &LA{Base: fop.Base{Next: a.Children[0]}, emitUpcall: a.EmitUpcall, now: time.Now,
+	l := &LA{Base: fop.Base{Next: next}, emitUpcall: a.Upcaller(), now: time.Now,
 		maxEntries: maxEntries, maxDir: maxDirEntries, dirs: map[fop.GFID]*list.Element{},
 		objs: map[fop.GFID]map[key]struct{}{}, multi: map[fop.GFID]int{}, changed: map[fop.GFID]uint64{}}
-	if l.emitUpcall == nil {
-		l.emitUpcall = func(*fop.Upcall) {}
-	}
 	if err := l.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}

@@ -81,13 +81,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	c := &MDC{Base: fop.Base{Next: a.Children[0]}, now: time.Now, m: make(map[fop.GFID]*record), emitUpcall: a.EmitUpcall}
-	if c.emitUpcall == nil {
-		c.emitUpcall = func(*fop.Upcall) {}
-	}
+	c := &MDC{Base: fop.Base{Next: next}, now: time.Now, m: make(map[fop.GFID]*record), emitUpcall: a.Upcaller()}
 	if err := c.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}

@@ -95,13 +95,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	c := &NLC{Base: fop.Base{Next: a.Children[0]}, emitUpcall: a.EmitUpcall, now: time.Now, dirs: map[fop.GFID]*list.Element{}, max: maxNames, maxDirs: maxDirs}
-	if c.emitUpcall == nil {
-		c.emitUpcall = func(*fop.Upcall) {}
-	}
+	c := &NLC{Base: fop.Base{Next: next}, emitUpcall: a.Upcaller(), now: time.Now, dirs: map[fop.GFID]*list.Element{}, max: maxNames, maxDirs: maxDirs}
 	if err := c.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}

@@ -94,10 +94,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	q := &QR{Base: fop.Base{Next: a.Children[0]}, now: time.Now}
+	q := &QR{Base: fop.Base{Next: next}, now: time.Now}
 	q.cache.init()
 	if err := q.Reconfigure(a.Options); err != nil {
 		return nil, err

@@ -81,10 +81,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	r := &RA{Base: fop.Base{Next: a.Children[0]}, files: map[fop.GFID]*file{}}
+	r := &RA{Base: fop.Base{Next: next}, files: map[fop.GFID]*file{}}
 	if err := r.Reconfigure(a.Options); err != nil {
 		return nil, err
 	}

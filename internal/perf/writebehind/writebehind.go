@@ -85,10 +85,11 @@ var (
 
 // New builds the layer above its single child.
 func New(a *graph.Args) (fop.Layer, error) {
-	if len(a.Children) != 1 {
-		return nil, fmt.Errorf("%s %s: needs exactly one subvolume", Type, a.Name)
+	next, err := a.OnlyChild()
+	if err != nil {
+		return nil, err
 	}
-	w := &WB{Base: fop.Base{Next: a.Children[0]}, inodes: map[fop.GFID]*inode{}, sh: &shared{next: a.Children[0]}, log: a.Logger}
+	w := &WB{Base: fop.Base{Next: next}, inodes: map[fop.GFID]*inode{}, sh: &shared{next: next}, log: a.Logger}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
