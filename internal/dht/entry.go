@@ -41,10 +41,10 @@ func (d *DHT) placeNew(ctx context.Context, loc *fop.Loc) (target, hashed int, e
 }
 
 // makeLinkto creates on child h a linkto file for loc pointing at child
-// target.
-func (d *DHT) makeLinkto(ctx context.Context, h int, loc *fop.Loc, target int) error {
+// target, with the placement check check (see withNewFile).
+func (d *DHT) makeLinkto(ctx context.Context, h int, loc *fop.Loc, target int, check fop.Dict) error {
 	x := fop.Dict{LinktoKey: append([]byte(d.names[target]), 0)}
-	_, _, err := d.children[h].Mknod(ctx, loc, linktoMode, 0, 0, x)
+	_, _, err := d.children[h].Mknod(ctx, loc, linktoMode, 0, 0, withXdata(x, check))
 	if fop.Errno(err) == syscall.EEXIST {
 		// A linkto already there (a retried rename): point it anew.
 		err = d.children[h].Setxattr(ctx, loc, x, 0)
@@ -53,8 +53,34 @@ func (d *DHT) makeLinkto(ctx context.Context, h int, loc *fop.Loc, target int) e
 }
 
 // withNewFile runs create on the chosen child, with a linkto on the
-// hashed child when the data goes elsewhere.
-func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.Layer) (fop.Attr, fop.Attr, error)) (int, fop.Attr, fop.Attr, error) {
+// hashed child when the data goes elsewhere. Under lookup-optimize the
+// call that makes the name on the hashed child (the file or its linkto)
+// carries our copy of that child's layout range for the brick to check
+// (placementCheck): a rebalance that laid the directory out anew since we
+// read it makes the brick refuse with ESTALE before creating anything, and
+// the file is placed again under the layout read afresh.
+func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.Layer, xcheck fop.Dict) (fop.Attr, fop.Attr, error)) (int, fop.Attr, fop.Attr, error) {
+	for attempt := 1; ; attempt++ {
+		i, obj, parent, err := d.placeFile(ctx, loc, create)
+		if fop.Errno(err) != syscall.ESTALE || attempt == maxPlacements {
+			if fop.Errno(err) == syscall.ESTALE {
+				d.log.Warn("parent layout keeps changing under a create", "path", loc.Path, "attempts", attempt)
+				err = syscall.EIO
+			}
+			return i, obj, parent, err
+		}
+		if _, _, err := d.lookupDir(ctx, &fop.Loc{GFID: loc.Parent}, nil); err != nil {
+			return -1, obj, parent, err
+		}
+	}
+}
+
+// maxPlacements bounds how often a create is placed again because the
+// parent's layout changed under it.
+const maxPlacements = 3
+
+// placeFile is one attempt of withNewFile.
+func (d *DHT) placeFile(ctx context.Context, loc *fop.Loc, create func(c fop.Layer, xcheck fop.Dict) (fop.Attr, fop.Attr, error)) (int, fop.Attr, fop.Attr, error) {
 	l, err := d.layoutOf(ctx, loc.Parent)
 	if err != nil {
 		return -1, fop.Attr{}, fop.Attr{}, err
@@ -63,15 +89,20 @@ func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.L
 	if err != nil {
 		return -1, fop.Attr{}, fop.Attr{}, err
 	}
+	check := d.placementCheck(l, h)
 	// No linkto on a brick being removed: lookups that miss there look
 	// everywhere.
 	linkto := target != h && !d.isDecommissioned(h)
 	if linkto {
-		if err := d.makeLinkto(ctx, h, loc, target); err != nil {
+		if err := d.makeLinkto(ctx, h, loc, target, check); err != nil {
 			return -1, fop.Attr{}, fop.Attr{}, err
 		}
 	}
-	obj, parent, err := create(d.children[target])
+	xcheck := check
+	if target != h {
+		xcheck = nil
+	}
+	obj, parent, err := create(d.children[target], xcheck)
 	if err != nil {
 		if linkto {
 			_, _ = d.children[h].Unlink(ctx, loc)
@@ -79,14 +110,39 @@ func (d *DHT) withNewFile(ctx context.Context, loc *fop.Loc, create func(c fop.L
 		return -1, obj, parent, err
 	}
 	d.inode(obj.GFID).setCached(target)
-	d.checkPlacement(ctx, loc, l, h, target, &obj)
 	return target, obj, parent, nil
+}
+
+// placementCheck is the xdata asking child h to check that it still has
+// the range of layout l we placed a name by, or nil when lookup-optimize
+// does not trust misses on it anyway.
+func (d *DHT) placementCheck(l *Layout, h int) fop.Dict {
+	if !d.trustsMisses() || l.User || h < 0 || h >= len(l.Ranges) {
+		return nil
+	}
+	return fop.Dict{fop.PreopParentKey: []byte(LayoutKey), LayoutKey: EncodeRange(l.Ranges[h])}
+}
+
+// withXdata returns x with the entries of extra added (x itself when
+// extra is empty).
+func withXdata(x, extra fop.Dict) fop.Dict {
+	if len(extra) == 0 {
+		return x
+	}
+	out := make(fop.Dict, len(x)+len(extra))
+	for k, v := range x {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 // Create makes a regular file on its hashed child (see placeNew).
 func (d *DHT) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint32, fd *fop.FD, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
-	i, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer) (fop.Attr, fop.Attr, error) {
-		return c.Create(ctx, loc, flags, mode, umask, fd, xdata)
+	i, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer, xcheck fop.Dict) (fop.Attr, fop.Attr, error) {
+		return c.Create(ctx, loc, flags, mode, umask, fd, withXdata(xdata, xcheck))
 	})
 	if err == nil {
 		fd.SetCtx(d, newFileFD(i))
@@ -96,16 +152,16 @@ func (d *DHT) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint3
 
 // Mknod makes a special or regular file on its hashed child.
 func (d *DHT) Mknod(ctx context.Context, loc *fop.Loc, mode, umask uint32, rdev uint64, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
-	_, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer) (fop.Attr, fop.Attr, error) {
-		return c.Mknod(ctx, loc, mode, umask, rdev, xdata)
+	_, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer, xcheck fop.Dict) (fop.Attr, fop.Attr, error) {
+		return c.Mknod(ctx, loc, mode, umask, rdev, withXdata(xdata, xcheck))
 	})
 	return obj, parent, err
 }
 
 // Symlink makes a symlink on its hashed child.
 func (d *DHT) Symlink(ctx context.Context, loc *fop.Loc, target string, umask uint32, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
-	_, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer) (fop.Attr, fop.Attr, error) {
-		return c.Symlink(ctx, loc, target, umask, xdata)
+	_, obj, parent, err := d.withNewFile(ctx, loc, func(c fop.Layer, xcheck fop.Dict) (fop.Attr, fop.Attr, error) {
+		return c.Symlink(ctx, loc, target, umask, withXdata(xdata, xcheck))
 	})
 	return obj, parent, err
 }
@@ -210,7 +266,7 @@ func (d *DHT) Link(ctx context.Context, old, new *fop.Loc) (fop.Attr, fop.Attr, 
 		return obj, parent, err
 	}
 	if h != c {
-		if err := d.makeLinkto(ctx, h, &fop.Loc{Parent: new.Parent, Name: new.Name, Path: new.Path, GFID: obj.GFID}, c); err != nil {
+		if err := d.makeLinkto(ctx, h, &fop.Loc{Parent: new.Parent, Name: new.Name, Path: new.Path, GFID: obj.GFID}, c, nil); err != nil {
 			d.log.Warn("linkto for hard link failed; lookup will find the file everywhere", "path", new.Path, "err", err)
 		}
 	}
@@ -353,7 +409,7 @@ func (d *DHT) Rename(ctx context.Context, old, new *fop.Loc, flags uint32) (fop.
 		}
 	}
 	if dstH != s {
-		if err := d.makeLinkto(ctx, dstH, &fop.Loc{Parent: new.Parent, Name: new.Name, Path: new.Path, GFID: src.GFID}, s); err != nil {
+		if err := d.makeLinkto(ctx, dstH, &fop.Loc{Parent: new.Parent, Name: new.Name, Path: new.Path, GFID: src.GFID}, s, nil); err != nil {
 			d.log.Warn("rename: linkto failed; lookup will find the file everywhere", "path", new.Path, "err", err)
 		}
 	}

@@ -88,29 +88,6 @@ func (d *DHT) unlinkLinkto(ctx context.Context, loc *fop.Loc, k int, g fop.GFID)
 	return true
 }
 
-// checkPlacement keeps lookup-optimize's promise for a file just made on
-// child target under our copy l of its directory's layout, where h was
-// its hashed child: if h no longer has the range we hashed with, a
-// rebalance has laid the directory out anew (and may already have listed
-// h), so the file gets a linkto on its new hashed child. If h still has
-// it, the rebalance lists h after the file exists and moves it.
-func (d *DHT) checkPlacement(ctx context.Context, loc *fop.Loc, l *Layout, h, target int, a *fop.Attr) {
-	if !d.trustsMisses() || l.Search(HashName(loc.Name)) != h || d.layoutStill(ctx, loc.Parent, h, l.Ranges[h]) {
-		return
-	}
-	if _, _, err := d.lookupDir(ctx, &fop.Loc{GFID: loc.Parent}, nil); err != nil {
-		d.log.Warn("layout changed under a create; rereading it failed", "path", loc.Path, "err", err)
-		return
-	}
-	l2, err := d.layoutOf(ctx, loc.Parent)
-	if err != nil {
-		return
-	}
-	if h2 := l2.Search(HashName(loc.Name)); h2 >= 0 && h2 != target {
-		d.linkHashed(ctx, loc, h2, target, a, nil, nil)
-	}
-}
-
 // trustsMisses reports whether a miss on the hashed child may be final
 // (lookup-optimize, or lookup-unhashed auto, GlusterFS's older form).
 func (d *DHT) trustsMisses() bool {

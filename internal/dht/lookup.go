@@ -37,7 +37,16 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	case h < 0 || !d.isUp(h):
 		return d.lookupEverywhere(ctx, loc, xreq, -1, -1, errChildDown)
 	}
-	a, x, err := d.children[h].Lookup(ctx, loc, withKey(xreq, LinktoKey))
+	// A miss on h is final under lookup-optimize when h still has the
+	// range we hashed with: the brick checks that after the miss
+	// (placementCheck) and answers ESTALE if not. A brick being removed
+	// gets no linkto for files placed elsewhere (withNewFile), so a miss
+	// there proves nothing.
+	var check fop.Dict
+	if d.lookupUnhashed != "off" && l.settled() && !d.isDecommissioned(h) {
+		check = d.placementCheck(l, h)
+	}
+	a, x, err := d.children[h].Lookup(ctx, loc, withXdata(withKey(xreq, LinktoKey), check))
 	switch {
 	case err == nil && a.IsDir():
 		loc2 := *loc
@@ -55,27 +64,21 @@ func (d *DHT) lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 		d.inode(a.GFID).setCached(h)
 		return a, strip(x, xreq, LinktoKey), nil
 	case fop.Errno(err) == syscall.ENOENT:
-		if d.lookupUnhashed == "off" {
+		if d.lookupUnhashed == "off" || check != nil {
 			return fop.Attr{}, nil, err
 		}
-		// A brick being removed gets no linkto for files placed
-		// elsewhere (withNewFile): a miss there proves nothing.
-		if d.trustsMisses() && l.settled() && !d.isDecommissioned(h) {
-			if d.layoutStill(ctx, loc.Parent, h, l.Ranges[h]) {
-				return fop.Attr{}, nil, err
-			}
-			// A rebalance has laid the directory out anew since we
-			// read its layout: the file may have moved off h.
-			if _, _, derr := d.lookupDir(ctx, &fop.Loc{GFID: loc.Parent}, nil); derr != nil {
-				return fop.Attr{}, nil, derr
-			}
-			l2, lerr := d.layoutOf(ctx, loc.Parent)
-			if lerr != nil {
-				return fop.Attr{}, nil, lerr
-			}
-			return d.lookupEverywhere(ctx, loc, xreq, -1, l2.Search(HashName(loc.Name)), err)
-		}
 		return d.lookupEverywhere(ctx, loc, xreq, h, h, err)
+	case fop.Errno(err) == syscall.ESTALE && check != nil:
+		// A rebalance has laid the directory out anew since we read
+		// its layout: the file may have moved off h.
+		if _, _, derr := d.lookupDir(ctx, &fop.Loc{GFID: loc.Parent}, nil); derr != nil {
+			return fop.Attr{}, nil, derr
+		}
+		l2, lerr := d.layoutOf(ctx, loc.Parent)
+		if lerr != nil {
+			return fop.Attr{}, nil, lerr
+		}
+		return d.lookupEverywhere(ctx, loc, xreq, -1, l2.Search(HashName(loc.Name)), syscall.ENOENT)
 	default:
 		if d.isDecommissioned(h) {
 			err = nil
@@ -184,22 +187,6 @@ func (d *DHT) lookupAll(ctx context.Context, loc *fop.Loc, xreq fop.Dict, skip, 
 		return d.lookupAll(ctx, loc, xreq, -1, h, hashedErr, false)
 	}
 	return fop.Attr{}, nil, syscall.ENOENT
-}
-
-// layoutStill reports whether child h still has range r of directory
-// dir's layout. Asked after h said a name in dir does not exist, it makes
-// that answer authoritative under lookup-optimize even when our copy of a
-// settled layout is older than a rebalance: a rebalance lays a directory
-// out anew (a new commit hash) before it moves any of its files, so if h
-// shows the range we hashed with after it lacked the name, no file of the
-// directory had moved yet when it was asked.
-func (d *DHT) layoutStill(ctx context.Context, dir fop.GFID, h int, r Range) bool {
-	x, err := d.children[h].Getxattr(ctx, &fop.Loc{GFID: dir}, LayoutKey)
-	if err != nil {
-		return false
-	}
-	got, user, err := DecodeRange(x[LayoutKey])
-	return err == nil && !user && got == r
 }
 
 // rebalanced reports whether dir's cached layout was written by a

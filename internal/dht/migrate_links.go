@@ -73,7 +73,7 @@ func (d *DHT) migrateLinked(ctx context.Context, loc *fop.Loc, src, dst int, for
 		// The name's hashed child leads lookups to T from now on.
 		lloc := *loc
 		lloc.GFID = g
-		if err := d.makeLinkto(ctx, dst, &lloc, t); err != nil {
+		if err := d.makeLinkto(ctx, dst, &lloc, t, nil); err != nil {
 			d.log.Info("migrate: linkto for a hard link not made; lookups look everywhere", "path", loc.Path, "on", d.names[dst], "err", err)
 		}
 	}

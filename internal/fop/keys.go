@@ -22,3 +22,23 @@ func ParseContentLimit(v []byte) (max uint64, ok bool) {
 // MaxContent is the largest content a lookup may carry: the wire's largest
 // dict value.
 const MaxContent = 64 << 10
+
+// PreopParentKey, in the xdata of an entry-creating call (create, mknod,
+// symlink) or the xreq of a Lookup, names an xattr K of the parent
+// directory; xdata[K] holds the value the caller placed the name by (DHT
+// and its layout, GlusterFS's GF_PREOP_PARENT_KEY). If the parent's K
+// differs on the brick, the call fails with ESTALE and creates nothing, and
+// a lookup that misses fails with ESTALE instead of ENOENT: the caller's
+// copy is stale. Neither key is stored on a new object.
+const PreopParentKey = "glusterfs.preop.parent.key"
+
+// PreopParent returns the xattr name and value of a PreopParentKey
+// request in xdata.
+func PreopParent(xdata Dict) (name string, want []byte, ok bool) {
+	k, ok := xdata[PreopParentKey]
+	if !ok {
+		return "", nil, false
+	}
+	want, ok = xdata[string(k)]
+	return string(k), want, ok
+}

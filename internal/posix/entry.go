@@ -154,6 +154,11 @@ func (p *Posix) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.At
 	defer p.dirs.release(pr)
 	var st unix.Stat_t
 	err = p.as(ctx, func() error { return unix.Fstatat(pr.fd, loc.Name, &st, unix.AT_SYMLINK_NOFOLLOW) })
+	if err == unix.ENOENT && parentStale(pr, xreq) {
+		// Checked after the miss: the name was absent while the
+		// parent still had the caller's value.
+		err = unix.ESTALE
+	}
 	if err != nil {
 		return fop.Attr{}, nil, fail("lookup", loc, err)
 	}
@@ -205,10 +210,13 @@ func (p *Posix) Mknod(ctx context.Context, loc *fop.Loc, mode, umask uint32, rde
 	defer p.dirs.release(pr)
 	g := newGFID(loc)
 	m := mode&unix.S_IFMT | mode&0o7777&^umask
-	if err := p.as(ctx, func() error { return unix.Mknodat(pr.fd, loc.Name, m, int(rdev)) }); err != nil {
-		return obj, parent, fail("mknod", loc, err)
-	}
-	if err := p.adopt(pr, loc.Parent, loc.Name, g, false, -1, xdata); err != nil {
+	err = p.checkedCreate(pr, xdata, func() error {
+		if err := p.as(ctx, func() error { return unix.Mknodat(pr.fd, loc.Name, m, int(rdev)) }); err != nil {
+			return err
+		}
+		return p.adopt(pr, loc.Parent, loc.Name, g, false, -1, xdata)
+	})
+	if err != nil {
 		return obj, parent, fail("mknod", loc, err)
 	}
 	return p.created("mknod", loc, pr, g)
@@ -240,10 +248,13 @@ func (p *Posix) Symlink(ctx context.Context, loc *fop.Loc, target string, umask 
 	}
 	defer p.dirs.release(pr)
 	g := newGFID(loc)
-	if err := p.as(ctx, func() error { return unix.Symlinkat(target, pr.fd, loc.Name) }); err != nil {
-		return obj, parent, fail("symlink", loc, err)
-	}
-	if err := p.adopt(pr, loc.Parent, loc.Name, g, false, -1, xdata); err != nil {
+	err = p.checkedCreate(pr, xdata, func() error {
+		if err := p.as(ctx, func() error { return unix.Symlinkat(target, pr.fd, loc.Name) }); err != nil {
+			return err
+		}
+		return p.adopt(pr, loc.Parent, loc.Name, g, false, -1, xdata)
+	})
+	if err != nil {
 		return obj, parent, fail("symlink", loc, err)
 	}
 	return p.created("symlink", loc, pr, g)
@@ -260,8 +271,12 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 	g := newGFID(loc)
 	of := openFlags(flags) | unix.O_NOFOLLOW
 	perm := mode & 0o7777 &^ umask
-	f, err := p.createTmpfile(ctx, pr, loc.Name, g, of, perm, xdata)
-	if err == errNoTmpfile {
+	f := -1
+	err = p.checkedCreate(pr, xdata, func() (err error) {
+		f, err = p.createTmpfile(ctx, pr, loc.Name, g, of, perm, xdata)
+		if err != errNoTmpfile {
+			return err
+		}
 		err = p.as(ctx, func() (err error) {
 			f, err = unix.Openat(pr.fd, loc.Name, of|unix.O_CREAT|unix.O_EXCL, perm)
 			return err
@@ -271,7 +286,8 @@ func (p *Posix) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uin
 				unix.Close(f)
 			}
 		}
-	}
+		return err
+	})
 	switch {
 	case err == unix.EEXIST && flags&unix.O_EXCL == 0:
 		if err := p.as(ctx, func() (err error) { f, err = unix.Openat(pr.fd, loc.Name, of, 0); return err }); err != nil {
@@ -357,8 +373,9 @@ func stampXattrs(g fop.GFID, xdata fop.Dict, set func(k string, v []byte, flags 
 	if err := set(xattrGFID, g[:], unix.XATTR_CREATE); err != nil {
 		return err
 	}
+	checked, _, _ := fop.PreopParent(xdata)
 	for k, v := range xdata {
-		if !isXattrKey(k) || k == xattrGFID {
+		if !isXattrKey(k) || k == xattrGFID || k == checked {
 			continue
 		}
 		if err := set(k, v, 0); err != nil {

@@ -92,6 +92,13 @@ func (p *Posix) fileOf(fd *fop.FD) (*openFile, error) {
 	return nil, unix.EBADF
 }
 
+// isDirFD reports whether fd is an opened directory.
+func (p *Posix) isDirFD(fd *fop.FD) bool {
+	v, _ := fd.Ctx(p)
+	_, ok := v.(*openDir)
+	return ok
+}
+
 // openFlags keeps the open(2) flags that matter on the brick fd. O_DIRECT
 // is dropped: callers' buffers are not aligned for it.
 func openFlags(flags uint32) int {

@@ -55,6 +55,7 @@ type Posix struct {
 	// xattrop is read-modify-write; stripes keyed by GFID make it atomic
 	// without a lock per object.
 	xattropMu [xattropStripes]sync.Mutex
+	preop     preopLocks
 }
 
 var (

@@ -114,7 +114,8 @@ func (p *Posix) Setxattr(ctx context.Context, loc *fop.Loc, xattrs fop.Dict, fla
 		return fail("setxattr", loc, err)
 	}
 	defer p.closeObject(o)
-	if err := p.setxattr(ctx, objTarget(o), xattrs, flags); err != nil {
+	err = p.dirXattrChange(o.g, o.dir != nil, func() error { return p.setxattr(ctx, objTarget(o), xattrs, flags) })
+	if err != nil {
 		return fail("setxattr", loc, err)
 	}
 	return nil
@@ -126,7 +127,8 @@ func (p *Posix) Fsetxattr(ctx context.Context, fd *fop.FD, xattrs fop.Dict, flag
 	if err != nil {
 		return failFD("fsetxattr", fd, err)
 	}
-	if err := p.setxattr(ctx, fdTarget(h), xattrs, flags); err != nil {
+	err = p.dirXattrChange(h.g, p.isDirFD(fd), func() error { return p.setxattr(ctx, fdTarget(h), xattrs, flags) })
+	if err != nil {
 		return failFD("fsetxattr", fd, err)
 	}
 	return nil
@@ -139,7 +141,8 @@ func (p *Posix) Removexattr(ctx context.Context, loc *fop.Loc, name string) erro
 		return fail("removexattr", loc, err)
 	}
 	defer p.closeObject(o)
-	if err := p.removexattr(ctx, objTarget(o), name); err != nil {
+	err = p.dirXattrChange(o.g, o.dir != nil, func() error { return p.removexattr(ctx, objTarget(o), name) })
+	if err != nil {
 		return fail("removexattr "+name, loc, err)
 	}
 	return nil
@@ -151,7 +154,8 @@ func (p *Posix) Fremovexattr(ctx context.Context, fd *fop.FD, name string) error
 	if err != nil {
 		return failFD("fremovexattr", fd, err)
 	}
-	if err := p.removexattr(ctx, fdTarget(h), name); err != nil {
+	err = p.dirXattrChange(h.g, p.isDirFD(fd), func() error { return p.removexattr(ctx, fdTarget(h), name) })
+	if err != nil {
 		return failFD("fremovexattr "+name, fd, err)
 	}
 	return nil
