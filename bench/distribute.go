@@ -73,6 +73,7 @@ func (s *suite) distributed(ctx context.Context, sys system, raw string) (map[st
 	}
 	out["dist_stat"] = stat["stat"]
 	cleanup()
+	s.inodes.noteFreed()
 
 	files, mibs, err := s.rebalance(ctx, m)
 	if err != nil {

@@ -41,7 +41,8 @@ func figures(t *testing.T, parent, prefix string, sz *sizes, workload func(*suit
 	if err := buildOurs(ctx, ours, log); err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{sz: *sz, smallfile: filepath.Join(bin, "smallfile"), raw: filepath.Join(work, "raw"), log: log}
+	s := &suite{sz: *sz, smallfile: filepath.Join(bin, "smallfile"), raw: filepath.Join(work, "raw"), log: log,
+		inodes: newInodeClock(work)}
 	res := map[string]map[string]float64{}
 	for _, sys := range []system{
 		newGlusterFS(filepath.Join(work, "glusterfs"), loopbackHostname(), log),
@@ -56,7 +57,9 @@ func figures(t *testing.T, parent, prefix string, sz *sizes, workload func(*suit
 			t.Fatalf("%s: start: %v", sys.name(), err)
 		}
 		vals, err := workload(s, ctx, sys, raw)
-		if serr := sys.stop(ctx); serr != nil {
+		serr := sys.stop(ctx)
+		s.inodes.noteFreed()
+		if serr != nil {
 			t.Errorf("%s: stop: %v", sys.name(), serr)
 		}
 		if err != nil {

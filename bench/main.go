@@ -119,7 +119,8 @@ func benchmark(ctx context.Context, o options, log *slog.Logger) error {
 	if o.quick {
 		sz = quickSizes()
 	}
-	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log, trace: o.trace}
+	s := &suite{sz: sz, smallfile: filepath.Join(binDir, "smallfile"), raw: filepath.Join(o.work, "raw"), log: log, trace: o.trace,
+		inodes: newInodeClock(o.work)}
 	var order []string
 	systems := map[string]system{}
 	for _, name := range []string{"local", "glusterfs", "ours"} {

@@ -109,6 +109,7 @@ type suite struct {
 	raw       string // directory for raw fio/smallfile output
 	log       *slog.Logger
 	trace     string // "", "perf" or "strace": trace the client and brick per workload
+	inodes    *inodeClock
 }
 
 func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
@@ -134,6 +135,7 @@ func (s *suite) run(ctx context.Context, sys system, rep int) outcome {
 		if err := sys.stop(context.WithoutCancel(ctx)); err != nil {
 			log.Error("stop", "err", err)
 		}
+		s.inodes.noteFreed()
 	}()
 	log.Info("starting")
 	if err := sys.start(ctx); err != nil {
@@ -278,12 +280,21 @@ type fioDir struct {
 	} `json:"clat_ns"`
 }
 
-// smallPhase runs one phase of bench/smallfile in DIR/smallfile.
+// smallPhase runs one phase of bench/smallfile in DIR/smallfile; a create
+// phase first waits for freed inodes to age (inodeClock).
 func (s *suite) smallPhase(ctx context.Context, raw, dir, phase string) func() (map[string]float64, float64, error) {
 	return func() (map[string]float64, float64, error) {
+		if phase == "create" {
+			if err := s.inodes.settle(ctx); err != nil {
+				return nil, 0, err
+			}
+		}
 		out, err := run(ctx, 10*time.Minute, s.smallfile, "-phase="+phase,
 			"-dir="+filepath.Join(dir, "smallfile"),
 			"-threads="+strconv.Itoa(s.sz.threads), "-files="+strconv.Itoa(s.sz.files))
+		if phase == "delete" {
+			s.inodes.noteFreed()
+		}
 		if err != nil {
 			return nil, 0, err
 		}
