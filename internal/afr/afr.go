@@ -49,6 +49,8 @@ type AFR struct {
 	wasUp    bool
 	childUp  []func(child int) // see OnChildUp
 
+	postOps atomic.Uint64 // data post-ops done (see readable.go)
+
 	inodes  sync.Map // fop.GFID -> *inode
 	healing sync.Map // fop.GFID -> struct{}: heals in progress
 }
@@ -79,6 +81,8 @@ type inode struct {
 	dir      bool
 	readable []bool // data (files) or entry (directories) readability
 	metaOK   []bool
+	missed   []miss   // replicas that missed this client's writes (readable.go)
+	conns    []uint64 // the replicas' connection counts when readable was judged
 	tx       txnState // this client's eager write transaction (files)
 }
 
@@ -311,13 +315,9 @@ func (r *AFR) readChild(g fop.GFID, meta bool) int {
 	up := r.upSet()
 	in := r.inode(g)
 	in.mu.Lock()
-	ok := in.readable
-	if meta {
-		ok = in.metaOK
-	}
 	var cands []int
 	for i := range r.children {
-		if up[i] && (ok == nil || ok[i]) && (meta || in.dir || !r.isArbiter(i)) {
+		if up[i] && in.canRead(i, meta) && (meta || in.dir || !r.isArbiter(i)) {
 			cands = append(cands, i)
 		}
 	}

@@ -156,6 +156,9 @@ func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
 	}
 	spec, targets := r.eagerSpec(t, g)
 	r.changelog(ictx, t, targets, set, good, -1, spec.name())
+	if t == dataTxn {
+		r.posted(g, tx.gen)
+	}
 	tx.held = false
 }
 

@@ -92,6 +92,9 @@ func (r *AFR) dataOp(ctx context.Context, fd *fop.FD, op func(i int, c fop.Layer
 			tx.good[i] = false
 		}
 	}
+	if first >= 0 {
+		r.missed(fd.GFID, good, tx.gen) // failed everywhere: nobody missed it
+	}
 	r.armPostOp(dataTxn, fd.GFID, tx)
 	tx.mu.Unlock()
 	if first < 0 {

@@ -48,12 +48,8 @@ func (r *AFR) nextReadable(g fop.GFID, meta bool, tried []bool) int {
 	in := r.inode(g)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	ok := in.readable
-	if meta {
-		ok = in.metaOK
-	}
 	for i := range r.children {
-		if up[i] && !tried[i] && (ok == nil || ok[i]) && (meta || in.dir || !r.isArbiter(i)) {
+		if up[i] && !tried[i] && in.canRead(i, meta) && (meta || in.dir || !r.isArbiter(i)) {
 			return i
 		}
 	}

@@ -11,6 +11,7 @@ import (
 // identity, judges from the changelog which replicas are good to read, and
 // starts a background heal when anything is pending or missing.
 func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	v := r.view()
 	up := r.upSet()
 	attrs := make([]fop.Attr, len(r.children))
 	xs := make([]fop.Dict, len(r.children))
@@ -41,7 +42,7 @@ func (r *AFR) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr
 	}
 	a := attrs[ref]
 	mx := r.readMatrix(xs, ok)
-	r.judge(a.GFID, a.IsDir(), mx)
+	r.judge(a.GFID, a.IsDir(), mx, v)
 	rc := r.readChild(a.GFID, false)
 	if rc >= 0 {
 		ref = rc
@@ -96,28 +97,15 @@ func (r *AFR) healOnAccess(mx *matrix, dir bool) bool {
 	return (mx.needsHeal(metadataTxn) && o.selfHealMeta) || (mx.needsHeal(content) && on)
 }
 
-// judge records which replicas of g are good to read, from its changelog.
-func (r *AFR) judge(g fop.GFID, dir bool, mx *matrix) {
-	t := dataTxn
-	if dir {
-		t = entryTxn
-	}
-	in := r.inode(g)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.dir = dir
-	in.readable = mx.sources(t)
-	in.metaOK = mx.sources(metadataTxn)
-}
-
 // refresh reads the changelog of g on the replicas that are up and judges
 // them again (GlusterFS's inode refresh). It reports whether it could.
 func (r *AFR) refresh(ctx context.Context, g fop.GFID) bool {
+	v := r.view()
 	attrs, xs, ok, err := r.lookupAll(internalCtx(ctx, newOwner()), &fop.Loc{GFID: g}, r.upSet())
 	if err != nil {
 		return false
 	}
-	r.judge(g, attrs[firstTrue(ok)].IsDir(), r.readMatrix(xs, ok))
+	r.judge(g, attrs[firstTrue(ok)].IsDir(), r.readMatrix(xs, ok), v)
 	return true
 }
 

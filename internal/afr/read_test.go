@@ -3,6 +3,7 @@ package afr
 import (
 	"bytes"
 	"context"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -111,7 +112,8 @@ func (notConnected) Read(context.Context, *fop.FD, []byte, int64) (int, error) {
 }
 
 // A replica that came back after missing writes is not read from, though
-// this client knew it as good before it went away.
+// this client knew it as good before it went away, even when the read
+// reads the changelog just before the post-op accusing the replica lands.
 func TestReadAfterReplicaReturns(t *testing.T) {
 	r, cs := newCountedSet(t, 2, map[string]string{"data-self-heal": "off"})
 	_, fd := createFile(t, r, "f")
@@ -119,8 +121,12 @@ func TestReadAfterReplicaReturns(t *testing.T) {
 	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
 		t.Fatal(err)
 	}
+	r.Flush(bg, fd)
 	down(r, 1)
 	readStripes(t, r, fd, data) // the FD reads while replica 1 is away
+	gate := &lateAccusation{Layer: cs[0].Next, key: r.keys[1], looked: make(chan struct{})}
+	t.Cleanup(gate.open)
+	cs[0].Next = gate
 	fresh := bytes.ToUpper(data[readStripe:])
 	if _, _, err := r.Write(bg, fd, fresh, readStripe); err != nil {
 		t.Fatal(err)
@@ -132,6 +138,61 @@ func TestReadAfterReplicaReturns(t *testing.T) {
 	if c := counts(cs); c[1] != 0 {
 		t.Fatalf("reads per replica = %v, want none from replica 1", c)
 	}
+	select {
+	case <-gate.looked:
+	default:
+		t.Fatal("the read did not read the changelog again")
+	}
+}
+
+// lateAccusation is a brick whose post-op accusing replica key waits
+// until a lookup has read the changelog without it.
+type lateAccusation struct {
+	fop.Layer
+	key    string
+	once   sync.Once
+	looked chan struct{}
+}
+
+func (b *lateAccusation) open() { b.once.Do(func() { close(b.looked) }) }
+
+func (b *lateAccusation) Lookup(ctx context.Context, loc *fop.Loc, xreq fop.Dict) (fop.Attr, fop.Dict, error) {
+	a, x, err := b.Layer.Lookup(ctx, loc, xreq)
+	b.open()
+	return a, x, err
+}
+
+func (b *lateAccusation) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, x fop.Dict) (fop.Dict, error) {
+	if decodeCounters(x[b.key])[dataTxn] > 0 {
+		<-b.looked
+	}
+	return b.Layer.Xattrop(ctx, loc, op, x)
+}
+
+// A replica that missed a write while away is not read from once back,
+// by an FD that had not read before.
+func TestFirstReadAfterReplicaReturns(t *testing.T) {
+	r, cs := newCountedSet(t, 2, map[string]string{"data-self-heal": "off", "post-op-delay-secs": "60"})
+	_, fd := createFile(t, r, "f")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2*readStripe/16)
+	if _, _, err := r.Write(bg, fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	down(r, 1)
+	fresh := bytes.ToUpper(data)
+	if _, _, err := r.Write(bg, fd, fresh, 0); err != nil {
+		t.Fatal(err)
+	}
+	up(r, 1)
+	counts(cs)
+	readStripes(t, r, fd, fresh) // the transaction is still held
+	r.Flush(bg, fd)
+	readStripes(t, r, fd, fresh) // its post-op is done
+	if c := counts(cs); c[1] != 0 {
+		t.Fatalf("reads per replica = %v, want none from replica 1", c)
+	}
+	r.Release(bg, fd)
 }
 
 // writeFails is a brick whose writes fail.
@@ -141,8 +202,9 @@ func (writeFails) Write(context.Context, *fop.FD, []byte, int64) (int, fop.Attr,
 	return 0, fop.Attr{}, syscall.EIO
 }
 
-// While this client holds the file's write transaction, a replica that
-// failed a write is not read from (the changelog says so only later).
+// A replica that failed a write is not read from, while this client holds
+// the file's write transaction (the changelog does not say it yet) and
+// after its post-op.
 func TestReadSkipsReplicaThatFailedAWrite(t *testing.T) {
 	r, cs := newCountedSet(t, 2, map[string]string{"post-op-delay-secs": "60"})
 	_, fd := createFile(t, r, "f")
@@ -159,11 +221,12 @@ func TestReadSkipsReplicaThatFailedAWrite(t *testing.T) {
 	copy(data[readStripe:], fresh)
 	counts(cs)
 	readStripes(t, r, fd, data)
+	cs[1].Next = brick
+	r.Flush(bg, fd)
+	readStripes(t, r, fd, data) // the post-op is done: the changelog says it
 	if c := counts(cs); c[1] != 0 {
 		t.Fatalf("reads per replica = %v, want none from replica 1", c)
 	}
-	cs[1].Next = brick
-	r.Flush(bg, fd)
 	r.Release(bg, fd)
 }
 
