@@ -58,21 +58,12 @@ func validName(name string) error {
 	return nil
 }
 
-// handleDir opens .glusterfs/xx/yy of g as an O_PATH fd, creating it if
-// asked. Symlinks are refused on the way, so a tampered handle tree cannot
-// lead out of the brick.
-func (p *Posix) handleDir(g fop.GFID, create bool) (int, error) {
-	return p.hdirs.open(g[0], g[1], create)
-}
-
 // readHandle returns the symlink target stored in g's handle.
 func (p *Posix) readHandle(g fop.GFID) (string, error) {
-	hdir, err := p.handleDir(g, false)
+	hdir, name, err := p.hdirs.at(g, false)
 	if err != nil {
 		return "", err
 	}
-	defer unix.Close(hdir)
-	_, _, name := handleParts(g)
 	var buf [4096]byte
 	n, err := unix.Readlinkat(hdir, name, buf[:])
 	if err != nil {
@@ -127,12 +118,12 @@ func (p *Posix) dirDepth(g fop.GFID, depth int) (*dirRef, error) {
 }
 
 // object is a resolved GFID: a borrowed directory fd, or for any other type
-// an O_PATH fd of the object and of its handle directory.
+// an O_PATH fd of the object and where its handle is.
 type object struct {
 	g    fop.GFID
 	fd   int
 	dir  *dirRef
-	hdir int
+	hdir int    // the handle's directory, or -1
 	name string // the handle's name in hdir
 }
 
@@ -164,7 +155,9 @@ func (p *Posix) resolve(g fop.GFID) (*object, error) {
 	if r := p.dirs.get(g); r != nil {
 		return &object{g: g, fd: r.fd, dir: r, hdir: -1}, nil
 	}
-	hdir, err := p.handleDir(g, false)
+	// The object keeps its own fd of the handle directory: xattr calls
+	// made as the caller name the handle relative to it.
+	hdir, err := p.hdirs.dir(g)
 	if err == unix.ENOENT {
 		return p.openFiles.object(g)
 	}
@@ -222,12 +215,10 @@ func gfidAt(dirfd int, path string, flags int) (fop.GFID, error) {
 // link. A stale handle (a file nobody links to any more, a directory
 // symlink that leads nowhere) is replaced; a live one is EEXIST.
 func (p *Posix) linkHandle(g fop.GFID, fd int, target string) error {
-	hdir, err := p.handleDir(g, true)
+	hdir, name, err := p.hdirs.at(g, true)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(hdir)
-	_, _, name := handleParts(g)
 	mk := func() error {
 		if target != "" {
 			return unix.Symlinkat(target, hdir, name)
@@ -267,12 +258,10 @@ func (p *Posix) staleHandle(g fop.GFID, hdir int, name string) bool {
 // setDirHandle points the directory g's handle at parent/name, atomically
 // (rename over the old symlink), after a rename moved it.
 func (p *Posix) setDirHandle(g, parent fop.GFID, name string) error {
-	hdir, err := p.handleDir(g, true)
+	hdir, h, err := p.hdirs.at(g, true)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(hdir)
-	_, _, h := handleParts(g)
 	tmp := h + ".tmp"
 	unix.Unlinkat(hdir, tmp, 0)
 	if err := unix.Symlinkat(dirHandleTarget(parent, name), hdir, tmp); err != nil {
@@ -284,15 +273,13 @@ func (p *Posix) setDirHandle(g, parent fop.GFID, name string) error {
 // dropHandle removes g's handle: always for directories, for files only
 // when the handle is the last link left.
 func (p *Posix) dropHandle(g fop.GFID, isDir bool) error {
-	hdir, err := p.handleDir(g, false)
+	hdir, name, err := p.hdirs.at(g, false)
 	if err != nil {
 		if err == unix.ENOENT {
 			return nil
 		}
 		return err
 	}
-	defer unix.Close(hdir)
-	_, _, name := handleParts(g)
 	if isDir {
 		p.dirs.drop(g)
 	} else {

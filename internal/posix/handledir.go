@@ -5,19 +5,23 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
 // handleDirs makes reaching .glusterfs/xx/yy cheap. It keeps an O_PATH fd
 // of each xx directory once used, for the brick's life (256 at most, as
-// GlusterFS's posix keeps them), so that a handle directory is one path
-// component away; and a bit per yy directory seen to exist, so that a
-// creating call tries mkdir first only where it is likely needed.
+// GlusterFS's posix keeps them), and a bit per yy directory checked to be
+// a real directory (opened without following symlinks, or made by us), so
+// that a handle is named relative to the xx fd as "yy/<gfid>" with no open
+// and close of yy per call: two system calls less for each create and
+// each stat by GFID.
 type handleDirs struct {
 	gdir int // O_PATH fd of .glusterfs
 
 	mu sync.Mutex                    // serializes opening an xx directory
 	xx [256]atomic.Int32             // fd+1 of .glusterfs/xx; 0 until opened
-	yy [256 * 256 / 64]atomic.Uint64 // bit set: xx/yy exists
+	yy [256 * 256 / 64]atomic.Uint64 // bit set: xx/yy checked
 }
 
 // xxDir returns the fd of .glusterfs/xx for the first GFID byte b,
@@ -45,36 +49,53 @@ func (h *handleDirs) xxDir(b byte, create bool) (int, error) {
 	return fd, nil
 }
 
-// open returns a new O_PATH fd of .glusterfs/xx/yy for the GFID bytes
-// b0, b1, creating the directories if create is set.
-func (h *handleDirs) open(b0, b1 byte, create bool) (int, error) {
-	xfd, err := h.xxDir(b0, create)
+// at names the handle of g: the fd of .glusterfs/xx (owned by h, not to be
+// closed) and the path "yy/<gfid>" beneath it, its yy directory checked
+// first, or created if create is set. Calls on the path walk yy without
+// RESOLVE_NO_SYMLINKS: the check holds as long as nobody but this process
+// changes .glusterfs, which is root's alone.
+func (h *handleDirs) at(g fop.GFID, create bool) (int, string, error) {
+	xfd, err := h.xxDir(g[0], create)
+	if err != nil {
+		return -1, "", err
+	}
+	_, yy, name := handleParts(g)
+	path := yy + "/" + name
+	i := int(g[0])<<8 | int(g[1])
+	bit := uint64(1) << (i % 64)
+	if h.yy[i/64].Load()&bit != 0 {
+		return xfd, path, nil
+	}
+	if create {
+		// Search-only for others: .glusterfs itself is root's alone, and
+		// calls made as a caller relative to this fd must be able to
+		// name a handle. A directory we just made needs no check.
+		err := unix.Mkdirat(xfd, yy, 0o711)
+		if err == nil {
+			h.yy[i/64].Or(bit)
+			return xfd, path, nil
+		}
+		if err != unix.EEXIST {
+			return -1, "", err
+		}
+	}
+	fd, err := openBeneath(xfd, yy, unix.O_PATH|unix.O_DIRECTORY, true)
+	if err != nil {
+		return -1, "", err
+	}
+	unix.Close(fd)
+	h.yy[i/64].Or(bit)
+	return xfd, path, nil
+}
+
+// dir opens .glusterfs/xx/yy of g (O_PATH) for calls made as a caller
+// relative to it: xx is root's alone, yy searchable by all.
+func (h *handleDirs) dir(g fop.GFID) (int, error) {
+	xfd, _, err := h.at(g, false)
 	if err != nil {
 		return -1, err
 	}
-	name := hexByte(b1)
-	i := int(b0)<<8 | int(b1)
-	bit := uint64(1) << (i % 64)
-	known := h.yy[i/64].Load()&bit != 0
-	if known || !create {
-		fd, err := openBeneath(xfd, name, unix.O_PATH|unix.O_DIRECTORY, true)
-		if err == nil {
-			h.yy[i/64].Or(bit)
-		}
-		if err != unix.ENOENT || !create {
-			return fd, err
-		}
-	}
-	// Search-only for others: .glusterfs itself is root's alone, and calls
-	// made as a caller relative to this fd must be able to name a handle.
-	if err := unix.Mkdirat(xfd, name, 0o711); err != nil && err != unix.EEXIST {
-		return -1, err
-	}
-	fd, err := openBeneath(xfd, name, unix.O_PATH|unix.O_DIRECTORY, true)
-	if err == nil {
-		h.yy[i/64].Or(bit)
-	}
-	return fd, err
+	return openBeneath(xfd, hexByte(g[1]), unix.O_PATH|unix.O_DIRECTORY, true)
 }
 
 func (h *handleDirs) close() {

@@ -37,12 +37,10 @@ func (p *Posix) Stat(ctx context.Context, loc *fop.Loc) (fop.Attr, error) {
 // statHandle stats a non-directory through its handle; ok is false when
 // the general path must answer (directories, missing handles, errors).
 func (p *Posix) statHandle(g fop.GFID) (fop.Attr, bool) {
-	hdir, err := p.handleDir(g, false)
+	hdir, name, err := p.hdirs.at(g, false)
 	if err != nil {
 		return fop.Attr{}, false
 	}
-	defer unix.Close(hdir)
-	_, _, name := handleParts(g)
 	var st unix.Stat_t
 	if unix.Fstatat(hdir, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || isDirHandle(&st) {
 		return fop.Attr{}, false

@@ -538,6 +538,25 @@ func TestEscapeAttempts(t *testing.T) {
 			t.Fatal("chmod followed a tampered handle out of the brick")
 		}
 	}
+	// .glusterfs/xx/yy replaced by a symlink leading out: a brick opened
+	// now neither stats through it nor links a new handle there.
+	h := b.create(b.ctx, fop.RootGFID, "h", 0o644, "")
+	hxx, hyy, _ := handleParts(h.GFID)
+	yyPath := filepath.Join(b.dir, gfidDir, hxx, hyy)
+	os.Rename(yyPath, filepath.Join(outside, "moved-yy"))
+	os.Symlink(filepath.Join(outside, "moved-yy"), yyPath)
+	cold := openBrick(t, b.dir, 16)
+	_, err = cold.Stat(cold.ctx, byGFID(h.GFID))
+	wantErrno(t, err, unix.ELOOP)
+	twin := at(fop.RootGFID, "twin")
+	twin.GFID[0], twin.GFID[1] = h.GFID[0], h.GFID[1]
+	_, _, err = cold.Create(cold.ctx, twin, unix.O_RDWR, 0o644, 0, fop.NewFD(fop.GFID{}, 0), nil)
+	wantErrno(t, err, unix.ELOOP)
+	if ents, _ := os.ReadDir(filepath.Join(outside, "moved-yy")); len(ents) != 1 {
+		t.Fatalf("moved yy holds %d entries, want h's handle only", len(ents))
+	}
+	os.Remove(yyPath)
+	os.Rename(filepath.Join(outside, "moved-yy"), yyPath)
 	// .glusterfs/xx replaced by a symlink leading out.
 	g := b.create(b.ctx, fop.RootGFID, "g", 0o644, "")
 	xx, _, _ := handleParts(g.GFID)
