@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -107,8 +108,8 @@ func smallFiles(t *testing.T, r *AFR, n int) {
 }
 
 // With eager locking a create, its write and close cost each brick one
-// create, one write, one inodelk (taken with the create) and one post-op
-// that also drops the lock; the directory's entry lock and dirty mark are
+// create (which also takes the file's inodelk), one write and one
+// post-op that also drops the lock; the directory's entry lock and dirty mark are
 // taken once for all the creates, in one xattrop. Without, each write's
 // transaction still takes its lock with its pre-op and drops it with its
 // post-op.
@@ -119,7 +120,7 @@ func TestSmallFileRoundTrips(t *testing.T) {
 		want  map[string]int // per brick, for n files
 	}{
 		{"0", map[string]int{"create": n, "write": n, "entrylk": n, "entrylk-unlock": n, "inodelk": 0, "inodelk-unlock": 0, "xattrop": 2 * n}},
-		{"600", map[string]int{"create": n, "write": n, "entrylk": 0, "entrylk-unlock": 0, "inodelk": n, "inodelk-unlock": 0, "xattrop": n + 1}},
+		{"600", map[string]int{"create": n, "write": n, "entrylk": 0, "entrylk-unlock": 0, "inodelk": 0, "inodelk-unlock": 0, "xattrop": n + 1}},
 	} {
 		t.Run("post-op-delay="+tc.delay, func(t *testing.T) {
 			r, cs, _ := countedSet(t, map[string]string{"post-op-delay-secs": tc.delay})
@@ -308,6 +309,56 @@ func TestMetadataChangeRoundTrips(t *testing.T) {
 	for i, c := range cs {
 		if err := c.Inodelk(ictx, r.metaDomain(), &fop.Loc{GFID: g}, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK}); err != nil {
 			t.Errorf("brick %d: metadata lock still held: %v", i, err)
+		}
+	}
+}
+
+// A create whose new GFID someone else has already locked on one brick
+// (they found the name on the other replica first) still creates the
+// file everywhere, marked dirty; its transaction is not held, so the
+// first write locks as usual, waiting for the other owner, and the lock
+// the create took on the other brick is let go.
+func TestFreshCreateOfALockedGFID(t *testing.T) {
+	r, dirs := newSet(t, 2, map[string]string{"post-op-delay-secs": "600"})
+	g := fop.NewGFID()
+	other := internalCtx(bg, newOwner())
+	target := &fop.Loc{GFID: g}
+	if err := r.children[1].Inodelk(other, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK}); err != nil {
+		t.Fatal(err)
+	}
+	fd := fop.NewFD(g, syscall.O_RDWR)
+	if _, _, err := r.Create(bg, &fop.Loc{Parent: fop.RootGFID, Name: "f", GFID: g}, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL, 0o644, 0, fd, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r.holding(g) {
+		t.Fatal("the create holds the transaction of a file another owner locked")
+	}
+	for i, d := range dirs {
+		if c := pending(t, d, "f", DirtyKey); c[dataTxn] != 1 {
+			t.Errorf("brick %d: dirty %v after the create, want data 1", i, c)
+		}
+	}
+	// Brick 0's lock from the create goes (in the background).
+	for r.children[0].Inodelk(other, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK}) != nil {
+		runtime.Gosched()
+	}
+	r.children[0].Inodelk(other, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+	wrote := make(chan error, 1)
+	go func() { wrote <- write(t, r, fd, "data", 0) }()
+	select {
+	case err := <-wrote:
+		t.Fatalf("write while another owner holds the lock returned %v", err)
+	default:
+	}
+	r.children[1].Inodelk(other, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	r.Release(bg, fd)
+	for i, d := range dirs {
+		if got := string(brickFile(t, d, "f")); got != "data" {
+			t.Errorf("brick %d holds %q", i, got)
 		}
 	}
 }

@@ -72,9 +72,8 @@ func (r *AFR) entryChange(ctx context.Context, loc *fop.Loc, op func(i int, c fo
 
 // Create makes the file on every replica and opens it there. With eager
 // locking the file is born with its data transaction open: created
-// marked dirty (the mark travels in the create) while its inodelk is
-// taken in the same round trip, so that its first writes need no lock
-// and pre-op of their own (see fresh).
+// marked dirty and locked (both travel in the create), so that its first
+// writes need no lock and pre-op of their own (see fresh).
 func (r *AFR) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint32, fd *fop.FD, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
 	loc = withGFID(loc)
 	if !r.o().eagerOn() {
@@ -89,7 +88,7 @@ func (r *AFR) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint3
 	f := r.newFresh(loc.GFID)
 	xdata = withDirty(xdata)
 	obj, parent, good, err := r.create2(ctx, loc, func(i int, c fop.Layer) (fop.Attr, fop.Attr, error) {
-		return f.create(i, c, func() (fop.Attr, fop.Attr, error) {
+		return f.create(ctx, i, xdata, func(ctx context.Context, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
 			return c.Create(ctx, loc, flags, mode, umask, fd, xdata)
 		})
 	})

@@ -2,25 +2,29 @@ package afr
 
 import (
 	"context"
+	"syscall"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
+	"github.com/gluster-go/gluster-go/internal/locks"
 )
 
 // fresh is the data transaction of a file being created, opened by the
 // create itself: every replica creates the file already marked dirty
-// (trusted.afr.dirty in the create's xattrs) while, in the same round
-// trip, this client takes the file's inodelk under a new owner. Nobody
-// can hold a lock on a GFID that is not in the namespace yet, so the lock
+// (trusted.afr.dirty in the create's xattrs) and holding the file's
+// inodelk for a new owner (locks.LockKey in the create's xattrs: the
+// brick locks the GFID this client chose before it creates). Nobody can
+// hold a lock on a GFID that is not in the namespace yet, so the lock
 // fails only when another client found the new name on a brick and
-// locked it first; then the transaction is not held and the dirty marks
-// stay for the self-heal to clear (over-marking is safe, a lost mark is
-// not). Either way a crash leaves the file marked and indexed.
+// locked it first; then the brick refuses with EAGAIN, the create goes
+// again without the lock, the transaction is not held, and the dirty
+// marks stay for the self-heal to clear (over-marking is safe, a lost
+// mark is not). Either way a crash leaves the file marked and indexed.
 type fresh struct {
 	r      *AFR
 	g      fop.GFID
 	owner  uint64
 	conns  []uint64
-	locked []bool // inodelk taken
+	locked []bool // inodelk taken with the create
 	same   []bool // the object created has g (not a file that was there)
 }
 
@@ -38,14 +42,23 @@ func (f *fresh) spec() lockSpec {
 	return spec
 }
 
-// create runs mk (the create on replica i) and takes the inodelk there
-// at once.
-func (f *fresh) create(i int, c fop.Layer, mk func() (fop.Attr, fop.Attr, error)) (fop.Attr, fop.Attr, error) {
-	lk := make(chan error, 1)
-	go func() { lk <- lockOne(f.ctx(), c, f.spec(), false) }()
-	obj, parent, err := mk()
-	f.locked[i] = <-lk == nil
+// create runs mk, the create on replica i, with the file's lock taken by
+// the brick in the same call (see fresh); xdata is the create's.
+func (f *fresh) create(ctx context.Context, i int, xdata fop.Dict, mk func(ctx context.Context, xdata fop.Dict) (fop.Attr, fop.Attr, error)) (fop.Attr, fop.Attr, error) {
+	c := *fop.CallerFrom(ctx)
+	c.LkOwner = f.owner
+	locking := make(fop.Dict, len(xdata)+1)
+	for k, v := range xdata {
+		locking[k] = v
+	}
+	locking[locks.LockKey] = f.spec().name()
+	obj, parent, err := mk(fop.WithCaller(ctx, &c), locking)
+	locked := err == nil
+	if fop.Errno(err) == syscall.EAGAIN {
+		obj, parent, err = mk(ctx, xdata)
+	}
 	f.same[i] = err == nil && obj.GFID == f.g
+	f.locked[i] = locked && f.same[i]
 	return obj, parent, err
 }
 

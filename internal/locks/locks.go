@@ -315,8 +315,9 @@ func (l *Locks) entrylk(ctx context.Context, domain string, g fop.GFID, name str
 // ReleaseEntries): replicate's post-op and unlock in one round trip.
 // LockKey asks it to take that lock, without waiting, before the update,
 // and to fail with EAGAIN, changing nothing, when someone else holds it:
-// replicate's lock and pre-op in one round trip. Neither key reaches the
-// layers below.
+// replicate's lock and pre-op in one round trip. In the xdata of a create
+// LockKey (ReleaseInode only) locks the new file likewise (see Create).
+// Neither key reaches the layers below.
 const (
 	ReleaseKey = "glusterfs.locks.release-after"
 	LockKey    = "glusterfs.locks.lock-before"
@@ -339,12 +340,7 @@ func (l *Locks) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, xat
 	if !lock && !release {
 		return l.Next.Xattrop(ctx, loc, op, xattrs)
 	}
-	rest := make(fop.Dict, len(xattrs))
-	for k, x := range xattrs {
-		if k != ReleaseKey && k != LockKey {
-			rest[k] = x
-		}
-	}
+	rest := without(xattrs, LockKey, ReleaseKey)
 	if lock {
 		if err := l.named(ctx, loc, string(take), true); err != nil {
 			return nil, fmt.Errorf("xattrop <%s>: %w", loc.GFID, err)
@@ -358,6 +354,45 @@ func (l *Locks) Xattrop(ctx context.Context, loc *fop.Loc, op fop.XattropOp, xat
 		l.named(ctx, loc, string(drop), false)
 	}
 	return out, err
+}
+
+// Create creates the file holding, for the caller, the lock that LockKey
+// in xdata names on the GFID the caller chose for it (loc.GFID), taken
+// without waiting before the create: replicate's create and the lock of
+// the new file's write transaction in one round trip. Nobody can hold a
+// lock on a GFID that is not in the namespace yet unless they found the
+// name on another replica and locked it here too: then the create fails
+// with EAGAIN and creates nothing. A create that fails, or that opens a
+// file that was there (another GFID), lets the lock go.
+func (l *Locks) Create(ctx context.Context, loc *fop.Loc, flags, mode, umask uint32, fd *fop.FD, xdata fop.Dict) (fop.Attr, fop.Attr, error) {
+	take, lock := xdata[LockKey]
+	if !lock {
+		return l.Next.Create(ctx, loc, flags, mode, umask, fd, xdata)
+	}
+	if kind, _, _ := strings.Cut(string(take), ":"); kind != "inode" || loc.GFID.IsZero() {
+		return fop.Attr{}, fop.Attr{}, fmt.Errorf("create %s: lock %q of a new file: %w", loc.Path, take, syscall.EINVAL)
+	}
+	rest := without(xdata, LockKey, "")
+	if err := l.named(ctx, loc, string(take), true); err != nil {
+		return fop.Attr{}, fop.Attr{}, fmt.Errorf("create %s: %w", loc.Path, err)
+	}
+	obj, parent, err := l.Next.Create(ctx, loc, flags, mode, umask, fd, rest)
+	if err != nil || obj.GFID != loc.GFID {
+		l.named(ctx, loc, string(take), false)
+	}
+	return obj, parent, err
+}
+
+// without returns a copy of d without the keys a and b: this layer's
+// requests, which the layers below must not see.
+func without(d fop.Dict, a, b string) fop.Dict {
+	out := make(fop.Dict, len(d))
+	for k, x := range d {
+		if k != a && k != b {
+			out[k] = x
+		}
+	}
+	return out
 }
 
 // named takes (without waiting) or releases the caller's lock a LockKey

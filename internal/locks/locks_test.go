@@ -17,11 +17,26 @@ type below struct {
 	flushes   int
 	forgotten []string
 	xattrop   fop.Dict
+	created   fop.Dict // the xdata of the last create
+	createErr error
+	existing  fop.GFID // a create finds this file instead of making one
 }
 
 func (b *below) Xattrop(_ context.Context, _ *fop.Loc, _ fop.XattropOp, x fop.Dict) (fop.Dict, error) {
 	b.xattrop = x
 	return x, nil
+}
+
+// Create makes the object loc names, or finds the one called existing.
+func (b *below) Create(_ context.Context, loc *fop.Loc, _, _, _ uint32, _ *fop.FD, x fop.Dict) (fop.Attr, fop.Attr, error) {
+	b.created = x
+	if b.createErr != nil {
+		return fop.Attr{}, fop.Attr{}, b.createErr
+	}
+	if !b.existing.IsZero() {
+		return fop.Attr{GFID: b.existing}, fop.Attr{}, nil
+	}
+	return fop.Attr{GFID: loc.GFID}, fop.Attr{}, nil
 }
 
 func (b *below) Flush(context.Context, *fop.FD) error { b.flushes++; return nil }
@@ -360,5 +375,61 @@ func TestXattropTakesAndReleasesLock(t *testing.T) {
 				t.Fatalf("second owner after LockKey: %v, want EAGAIN", err)
 			}
 		})
+	}
+}
+
+// A create with LockKey leaves the new file locked for the caller; one
+// that fails or finds another file leaves nothing locked; one whose GFID
+// someone else locked creates nothing.
+func TestCreateTakesLock(t *testing.T) {
+	l, bl := newLocks()
+	lockOf := func(ctx context.Context, g fop.GFID) error {
+		return l.Inodelk(ctx, "d", &fop.Loc{GFID: g}, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK})
+	}
+	x := fop.Dict{"trusted.x": []byte{1}, LockKey: ReleaseInode("d")}
+	create := func(g fop.GFID) error {
+		_, _, err := l.Create(alice, &fop.Loc{Parent: fop.RootGFID, Name: "f", GFID: g}, syscall.O_CREAT, 0o644, 0, fop.NewFD(g, 0), x)
+		return err
+	}
+
+	g := fop.NewGFID()
+	if err := create(g); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := bl.created[LockKey]; ok || len(bl.created) != 1 {
+		t.Fatalf("the layer below got %v", bl.created)
+	}
+	if err := lockOf(carol, g); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("another owner locking the new file: %v, want EAGAIN", err)
+	}
+	if _, err := l.Xattrop(alice, &fop.Loc{GFID: g}, fop.XattropAddArray32, fop.Dict{ReleaseKey: ReleaseInode("d")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lockOf(carol, g); err != nil {
+		t.Fatalf("another owner after the release: %v", err)
+	}
+
+	// carol holds the lock of a GFID alice is about to create.
+	bl.created = nil
+	if err := create(g); !errors.Is(err, syscall.EAGAIN) || bl.created != nil {
+		t.Fatalf("create of a locked GFID: %v, reached posix: %v; want EAGAIN, no", err, bl.created != nil)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		err      error
+		existing fop.GFID
+	}{{"failed", syscall.EEXIST, fop.GFID{}}, {"existing", nil, fop.NewGFID()}} {
+		bl.createErr, bl.existing = tc.err, tc.existing
+		g := fop.NewGFID()
+		if err := create(g); !errors.Is(err, tc.err) {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if err := lockOf(carol, g); err != nil {
+			t.Errorf("%s create left the lock held: %v", tc.name, err)
+		}
+	}
+	if _, _, err := l.Create(alice, &fop.Loc{Parent: fop.RootGFID, Name: "f"}, 0, 0, 0, nil, x); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("create with LockKey and no GFID: %v, want EINVAL", err)
 	}
 }
