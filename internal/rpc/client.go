@@ -337,15 +337,8 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 		return 0, fmt.Errorf("%s: payload of %d bytes: %w", p, len(payload), syscall.EINVAL)
 	}
 	cl := c.calls.Get().(*call)
-	buf := c.pool.Get(HeaderSize)
-	cl.enc = encoder{b: *buf}
-	err = appendRequest(&cl.enc, p, caller, req)
-	*buf, cl.enc.b = cl.enc.b, nil
-	if err == nil && len(*buf)-HeaderSize > MaxMessage {
-		err = fmt.Errorf("%s: message of %d bytes: %w", p, len(*buf)-HeaderSize, syscall.E2BIG)
-	}
+	buf, err := c.encode(&cl.enc, p, caller, req)
 	if err != nil {
-		c.pool.Put(buf)
 		c.calls.Put(cl)
 		return 0, err
 	}
@@ -425,6 +418,51 @@ func (c *ClientConn) Call(ctx context.Context, p Proc, caller *fop.Caller, req *
 		}
 	}
 	return cl.n, nil
+}
+
+// encode returns a pooled buffer holding the header's room and the call's
+// message, using enc (the caller's, so that it need not be allocated).
+func (c *ClientConn) encode(enc *encoder, p Proc, caller *fop.Caller, req *Request) (*[]byte, error) {
+	buf := c.pool.Get(HeaderSize)
+	*enc = encoder{b: *buf}
+	err := appendRequest(enc, p, caller, req)
+	*buf, enc.b = enc.b, nil
+	if err == nil && len(*buf)-HeaderSize > MaxMessage {
+		err = fmt.Errorf("%s: message of %d bytes: %w", p, len(*buf)-HeaderSize, syscall.E2BIG)
+	}
+	if err != nil {
+		c.pool.Put(buf)
+		return nil, err
+	}
+	return buf, nil
+}
+
+// Send sends a call whose reply nobody waits for (a release the kernel
+// does not wait for either): it returns once the call is queued, and the
+// reader drops the reply as it drops one its caller gave up on. That
+// saves the caller a sleep and a wake-up per call. Such a call carries no
+// payload, which would have to outlive the send.
+func (c *ClientConn) Send(p Proc, caller *fop.Caller, req *Request) error {
+	var enc encoder
+	buf, err := c.encode(&enc, p, caller, req)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		c.pool.Put(buf)
+		return c.notConnected(p)
+	}
+	c.nextID++
+	id := c.nextID
+	c.mu.Unlock()
+	h := Header{MsgLen: uint32(len(*buf) - HeaderSize), ID: id, Kind: KindCall, Proc: p}
+	h.put(*buf)
+	if err := c.s.send(outFrame{buf: buf}); err != nil {
+		return c.notConnected(p)
+	}
+	return nil
 }
 
 func (c *ClientConn) recycle(cl *call) {
