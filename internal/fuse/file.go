@@ -125,13 +125,16 @@ func (fs *FS) Fsync(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
 	return fs.status("fsync", &fop.Loc{GFID: fd.GFID}, err)
 }
 
-// Release closes the file's last descriptor.
+// Release closes the file's last descriptor. The kernel does not wait for
+// the answer, so neither need the layers (fop.WithDetached): write-behind
+// finishes the release behind the file's queued writes, protocol/client
+// does not wait for the brick's reply.
 func (fs *FS) Release(_ <-chan struct{}, in *fuse.ReleaseIn) {
 	fd, ok := fs.dropHandle(in.Fh).(*fop.FD)
 	if !ok {
 		return
 	}
-	if err := fs.top.Release(fs.ctx(&in.InHeader, in.LockOwner), fd); err != nil {
+	if err := fs.top.Release(fop.WithDetached(fs.ctx(&in.InHeader, in.LockOwner)), fd); err != nil {
 		fs.log.Warn("release failed", "gfid", fd.GFID, "err", err)
 	}
 }

@@ -10,12 +10,14 @@ import (
 	"github.com/gluster-go/gluster-go/internal/fop"
 )
 
-// req is one queued operation: a write, or (data nil) a flush.
+// req is one queued operation: a write, a queued release (release set) or
+// else (data nil) a flush.
 type req struct {
-	ctx  context.Context
-	fd   *fop.FD
-	data []byte
-	off  int64
+	ctx     context.Context
+	fd      *fop.FD
+	data    []byte
+	off     int64
+	release func()
 }
 
 // inode is one open file's window: the writes acknowledged but not yet
@@ -126,10 +128,24 @@ func (in *inode) enqueueFlush(ctx context.Context, fd *fop.FD) bool {
 	return true
 }
 
+// enqueueRelease queues release to run once the writes before it are
+// answered; false means nothing was queued or in flight, and the caller
+// releases itself.
+func (in *inode) enqueueRelease(ctx context.Context, fd *fop.FD, release func()) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.running {
+		return false
+	}
+	in.queue = append(in.queue, req{ctx: ctx, fd: fd, release: release})
+	return true
+}
+
 // start runs a worker unless one is running; in.mu is held.
 func (in *inode) start() {
 	if !in.running {
 		in.running = true
+		in.workers.Add(1)
 		go in.work()
 	}
 }
@@ -137,6 +153,7 @@ func (in *inode) start() {
 // work sends the queue below in order, one request at a time, merging
 // adjacent writes of one fd, until the queue is empty.
 func (in *inode) work() {
+	defer in.workers.Done()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for len(in.queue) > 0 {
@@ -164,7 +181,7 @@ func (in *inode) work() {
 // fd (up to maxMerge bytes) and returns the result and how many it took.
 func (sh *shared) merge(q []req) (req, int) {
 	r := q[0]
-	if r.data == nil {
+	if r.data == nil || r.release != nil {
 		return r, 1
 	}
 	n := 1
@@ -192,6 +209,9 @@ type shared struct {
 	// sent counts the requests the workers have had answered below; a
 	// lookup by name that saw it change may have missed a write.
 	sent atomic.Uint64
+	// workers counts running workers: closing the graph waits for them,
+	// since a detached release returns before its file's writes are sent.
+	workers sync.WaitGroup
 	// bufs recycles the buffers of large writes: a sequential writer
 	// queues a megabyte per call, and allocating each (zeroed, then
 	// collected) cost more than copying into it.
@@ -220,6 +240,10 @@ func (sh *shared) putBuf(b []byte) {
 // send passes one request below; the reply's attributes become the
 // file's (raised by whatever is still queued).
 func (in *inode) send(r req) error {
+	if r.release != nil {
+		r.release()
+		return nil
+	}
 	if r.data == nil {
 		if err := in.next.Flush(r.ctx, r.fd); err != nil {
 			return fmt.Errorf("flush %s: %w", r.fd.GFID, err)

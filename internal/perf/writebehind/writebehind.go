@@ -20,6 +20,7 @@ package writebehind
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,7 @@ type WB struct {
 var (
 	_ fop.Layer          = (*WB)(nil)
 	_ graph.Reconfigurer = (*WB)(nil)
+	_ io.Closer          = (*WB)(nil)
 )
 
 // New builds the layer above its single child.
@@ -257,16 +259,46 @@ func (w *WB) Fsync(ctx context.Context, fd *fop.FD, datasync bool) (fop.Attr, er
 	return a, err
 }
 
-// Release waits for the fd's writes (and queued flush) to reach the
-// bricks before the fd is closed below. A failure nobody can be told of
-// any more (the file's last fd is going) is logged.
+// Release closes the fd below once its writes (and queued flush) have
+// reached the bricks. A failure nobody can be told of any more (the file's
+// last fd is going) is logged.
+//
+// A detached release (fop.WithDetached: FUSE's, which the kernel does not
+// wait for) with writes still queued or in flight returns at once and is
+// queued behind them: the worker sending them releases the fd when done,
+// so the release costs no wait for the writes (and the fd stays attached,
+// its writes visible to lookups, until then). Others wait for the writes.
 func (w *WB) Release(ctx context.Context, fd *fop.FD) error {
-	if in := fdInode(fd); in != nil {
-		in.drain()
-		if w.detach(fd, in) {
-			if err := in.takeErr(); err != nil {
-				w.log.Warn("write behind failed after close", "gfid", fd.GFID.String(), "err", err)
+	in := fdInode(fd)
+	if in == nil {
+		return w.Next.Release(ctx, fd)
+	}
+	if fop.Detached(ctx) {
+		ctx = context.WithoutCancel(ctx)
+		if in.enqueueRelease(ctx, fd, func() {
+			if err := w.release(ctx, fd, in); err != nil {
+				w.log.Warn("release failed", "gfid", fd.GFID.String(), "err", err)
 			}
+		}) {
+			return nil
+		}
+	}
+	in.drain()
+	return w.release(ctx, fd, in)
+}
+
+// Close waits for the writes (and releases) still queued, before the
+// layers below close.
+func (w *WB) Close() error {
+	w.sh.workers.Wait()
+	return nil
+}
+
+// release closes fd below once nothing of it is queued any more.
+func (w *WB) release(ctx context.Context, fd *fop.FD, in *inode) error {
+	if w.detach(fd, in) {
+		if err := in.takeErr(); err != nil {
+			w.log.Warn("write behind failed after close", "gfid", fd.GFID.String(), "err", err)
 		}
 	}
 	return w.Next.Release(ctx, fd)

@@ -69,7 +69,8 @@ func (c *Client) remote(ctx context.Context, fd *fop.FD) (*rpc.ClientConn, uint6
 	return conn, r.num, nil
 }
 
-// release forgets fd and closes it on the brick if the brick still has it.
+// release forgets fd and closes it on the brick if the brick still has it;
+// a detached release (fop.WithDetached) does not wait for the brick's reply.
 func (c *Client) release(ctx context.Context, fd *fop.FD, p rpc.Proc) error {
 	v, ok := fd.Ctx(c)
 	if !ok {
@@ -89,6 +90,15 @@ func (c *Client) release(ctx context.Context, fd *fop.FD, p rpc.Proc) error {
 	m := c.msgs.Get().(*msg)
 	defer c.put(m)
 	m.req.FD = num
-	_, err := conn.Call(ctx, p, fop.CallerFrom(ctx), &m.req, nil, nil, nil)
-	return wrap(p, fd.GFID.String(), err)
+	var err error
+	if fop.Detached(ctx) {
+		// Nobody waits for the outcome: the reply is not awaited either.
+		err = conn.Send(p, fop.CallerFrom(ctx), &m.req)
+	} else {
+		_, err = conn.Call(ctx, p, fop.CallerFrom(ctx), &m.req, nil, nil, nil)
+	}
+	if err != nil {
+		return wrap(p, fd.GFID.String(), err)
+	}
+	return nil
 }
