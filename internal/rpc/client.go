@@ -440,8 +440,10 @@ func (c *ClientConn) encode(enc *encoder, p Proc, caller *fop.Caller, req *Reque
 // Send sends a call whose reply nobody waits for (a release the kernel
 // does not wait for either): it returns once the call is queued, and the
 // reader drops the reply as it drops one its caller gave up on. That
-// saves the caller a sleep and a wake-up per call. Such a call carries no
-// payload, which would have to outlive the send.
+// saves the caller a sleep and a wake-up per call. The call goes out with
+// the next one sent, or a millisecond later if none comes (sendLazy),
+// saving a system call here and a wake-up at the server. Such a call
+// carries no payload, which would have to outlive the send.
 func (c *ClientConn) Send(p Proc, caller *fop.Caller, req *Request) error {
 	var enc encoder
 	buf, err := c.encode(&enc, p, caller, req)
@@ -459,7 +461,7 @@ func (c *ClientConn) Send(p Proc, caller *fop.Caller, req *Request) error {
 	c.mu.Unlock()
 	h := Header{MsgLen: uint32(len(*buf) - HeaderSize), ID: id, Kind: KindCall, Proc: p}
 	h.put(*buf)
-	if err := c.s.send(outFrame{buf: buf}); err != nil {
+	if err := c.s.sendLazy(outFrame{buf: buf}); err != nil {
 		return c.notConnected(p)
 	}
 	return nil

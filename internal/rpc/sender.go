@@ -3,7 +3,12 @@ package rpc
 import (
 	"net"
 	"sync"
+	"time"
 )
+
+// lazyDelay bounds how long a frame nobody waits for (sendLazy) waits for
+// another frame to go out with.
+const lazyDelay = time.Millisecond
 
 // outFrame is one queued frame: header and message in buf, then the bulk
 // payload, written from the caller's slice.
@@ -43,6 +48,13 @@ type sender struct {
 	// that one uses w.
 	writing bool
 
+	// lazy holds frames nobody waits for (one-way calls): they go out in
+	// the writev of the next frame sent, or after lazyDelay if none
+	// comes, sparing a system call each (and the peer a wake-up);
+	// lazyTimer is armed while lazy is not empty.
+	lazy      []outFrame
+	lazyTimer *time.Timer
+
 	w    net.Buffers // what is being written
 	wake chan struct{}
 	stop chan struct{}
@@ -52,7 +64,7 @@ type sender struct {
 }
 
 func newSender(nc net.Conn, pool *BufPool, onError func(error)) *sender {
-	return &sender{
+	s := &sender{
 		nc:      nc,
 		pool:    pool,
 		wake:    make(chan struct{}, 1),
@@ -60,6 +72,9 @@ func newSender(nc net.Conn, pool *BufPool, onError func(error)) *sender {
 		done:    make(chan struct{}),
 		onError: onError,
 	}
+	s.lazyTimer = time.AfterFunc(time.Hour, s.flushLazy)
+	s.lazyTimer.Stop()
+	return s
 }
 
 // send queues f. After an error f is released and nothing will be sent.
@@ -72,15 +87,63 @@ func (s *sender) send(f outFrame) error {
 	}
 	if !s.writing && len(s.queue) == 0 {
 		s.writing = true
+		lazy := s.takeLazy()
 		s.mu.Unlock()
-		s.sendNow(f)
+		s.sendNow(lazy, f)
 		return nil
 	}
 	// Someone is writing (or frames queued already, which it will see):
 	// see the type's comment for why no kick is needed.
+	s.queue = append(s.queue, s.takeLazy()...)
 	s.queue = append(s.queue, f)
 	s.mu.Unlock()
 	return nil
+}
+
+// sendLazy queues f, a frame nobody waits for, to go out with the next
+// frame sent or after lazyDelay. After an error f is released and nothing
+// will be sent.
+func (s *sender) sendLazy(f outFrame) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		s.release(f)
+		return net.ErrClosed
+	}
+	s.lazy = append(s.lazy, f)
+	if len(s.lazy) == 1 {
+		s.lazyTimer.Reset(lazyDelay)
+	}
+	return nil
+}
+
+// takeLazy returns the lazy frames (to be written before whatever is sent
+// now) and disarms their timer; s.mu is held.
+func (s *sender) takeLazy() []outFrame {
+	lazy := s.lazy
+	if len(lazy) > 0 {
+		s.lazy = nil
+		s.lazyTimer.Stop()
+	}
+	return lazy
+}
+
+// flushLazy sends the lazy frames no other frame took along in time.
+func (s *sender) flushLazy() {
+	s.mu.Lock()
+	lazy := s.takeLazy()
+	if len(lazy) == 0 || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	if s.writing || len(s.queue) > 0 {
+		s.queue = append(s.queue, lazy...) // as in send
+		s.mu.Unlock()
+		return
+	}
+	s.writing = true
+	s.mu.Unlock()
+	s.sendNow(lazy[:len(lazy)-1], lazy[len(lazy)-1])
 }
 
 func (s *sender) kick() {
@@ -90,17 +153,22 @@ func (s *sender) kick() {
 	}
 }
 
-// sendNow writes f from the caller's goroutine, then hands what queued
-// meanwhile back to run. A write error ends the connection, as in run.
-func (s *sender) sendNow(f outFrame) {
-	s.w = append(s.w[:0], *f.buf)
-	if len(f.payload) > 0 {
-		s.w = append(s.w, f.payload)
+// sendNow writes the lazy frames and f from the caller's goroutine, in
+// one writev, then hands what queued meanwhile back to run. A write error
+// ends the connection, as in run.
+func (s *sender) sendNow(lazy []outFrame, f outFrame) {
+	iov := s.w[:0]
+	for i := range lazy {
+		iov = lazy[i].appendTo(iov)
 	}
-	iov := s.w
+	iov = f.appendTo(iov)
+	s.w = iov // WriteTo consumes its receiver
 	_, err := s.w.WriteTo(s.nc)
 	clear(iov)
 	s.w = iov[:0]
+	for i := range lazy {
+		s.release(lazy[i])
+	}
 	s.release(f)
 	s.mu.Lock()
 	s.writing = false
@@ -115,6 +183,15 @@ func (s *sender) sendNow(f outFrame) {
 	if wake {
 		s.kick()
 	}
+}
+
+// appendTo appends f's buffers to iov.
+func (f *outFrame) appendTo(iov net.Buffers) net.Buffers {
+	iov = append(iov, *f.buf)
+	if len(f.payload) > 0 {
+		iov = append(iov, f.payload)
+	}
+	return iov
 }
 
 func (s *sender) release(f outFrame) {
@@ -134,6 +211,8 @@ func (s *sender) close() {
 	if !s.closed {
 		s.closed = true
 		close(s.stop)
+		// Written by run before it returns, as queued frames are.
+		s.queue = append(s.queue, s.takeLazy()...)
 	}
 	s.mu.Unlock()
 	// run may wait for a direct send to end, not for stop.
@@ -173,10 +252,7 @@ func (s *sender) run() {
 		}
 		iov := s.w[:0]
 		for i := range q {
-			iov = append(iov, *q[i].buf)
-			if len(q[i].payload) > 0 {
-				iov = append(iov, q[i].payload)
-			}
+			iov = q[i].appendTo(iov)
 		}
 		s.w = iov // WriteTo consumes its receiver
 		_, err := s.w.WriteTo(s.nc)
@@ -200,7 +276,7 @@ func (s *sender) run() {
 // fail drops everything still queued and refuses new frames.
 func (s *sender) fail(err error) {
 	s.mu.Lock()
-	q := s.queue
+	q := append(s.queue, s.takeLazy()...)
 	s.queue = nil
 	if !s.closed {
 		s.closed = true
