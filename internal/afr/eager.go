@@ -118,7 +118,7 @@ func (r *AFR) armPostOp(t txnType, g fop.GFID, tx *txnState) {
 	o := r.o()
 	gen := tx.gen
 	if !o.eagerOn() {
-		go r.endTxn(t, g, tx, gen)
+		go r.endTxn(t, g, tx, gen, nil)
 		return
 	}
 	if tx.timer != nil {
@@ -127,20 +127,23 @@ func (r *AFR) armPostOp(t txnType, g fop.GFID, tx *txnState) {
 		}
 		tx.timer.Stop()
 	}
-	tx.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(t, g, tx, gen) })
+	tx.timer = time.AfterFunc(o.postOpDelay, func() { r.endTxn(t, g, tx, gen, nil) })
 }
 
 // endTxn runs the held transaction's post-op and unlock once in-flight
 // operations have drained. gen < 0 ends whatever is held. Each brick
 // drops the lock itself once its post-op is done (locks.ReleaseKey); a
-// replica that went away since the lock holds nothing any more.
-func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
+// replica that went away since the lock holds nothing any more. With cl,
+// the replicas in cl.with get the post-op together with the release of
+// cl.fd (see closing); it returns those where that happened.
+func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int, cl *closing) []bool {
 	tx.rw.Lock()
 	defer tx.rw.Unlock()
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
+	released := make([]bool, len(r.children))
 	if !tx.held || (gen >= 0 && gen != tx.gen) {
-		return
+		return released
 	}
 	if tx.timer != nil {
 		tx.timer.Stop()
@@ -155,11 +158,62 @@ func (r *AFR) endTxn(t txnType, g fop.GFID, tx *txnState, gen int) {
 		good = nil // entry operations accused failed replicas at once (entryOp)
 	}
 	spec, targets := r.eagerSpec(t, g)
-	r.changelog(ictx, t, targets, set, good, -1, spec.name())
+	r.each(set, func(i int, c fop.Layer) error {
+		x := r.changelogUpdate(t, i, good, -1, spec.name())
+		if cl == nil || !cl.with[i] {
+			r.update(ictx, t, i, c, targets, x)
+			return nil
+		}
+		released[i] = true
+		if err := c.(fop.XattropReleaser).XattropRelease(ictx, cl.fd, fop.XattropAddArray32, x); err != nil {
+			r.log.Warn("post-op with release failed", "child", i, "type", t.String(), "err", err)
+		}
+		return nil
+	})
 	if t == dataTxn {
 		r.posted(g, tx.gen)
 	}
 	tx.held = false
+	return released
+}
+
+// closing is an FD being released while its file's transaction is held:
+// with[i] says that replica i has it open and can take the post-op and
+// the release in one request (fop.XattropReleaser).
+type closing struct {
+	fd   *fop.FD
+	with []bool
+}
+
+// closingFD returns fd, open on opened, as closing.
+func (r *AFR) closingFD(fd *fop.FD, opened []bool) *closing {
+	cl := &closing{fd: fd, with: make([]bool, len(opened))}
+	for i, c := range r.children {
+		_, ok := c.(fop.XattropReleaser)
+		cl.with[i] = opened[i] && ok
+	}
+	return cl
+}
+
+// endsAtRelease reports whether the release of an FD open on opened
+// can end the transaction tx holds by itself, every replica it marked
+// taking its post-op with the release: then closing the FD (flush)
+// leaves the post-op to the release (or to post-op-delay, if the
+// release does not come), one request per replica instead of two.
+func (r *AFR) endsAtRelease(tx *txnState, fd *fop.FD, opened []bool) bool {
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	if !tx.held || !r.o().eagerOn() {
+		return false
+	}
+	set, _ := r.valid(tx)
+	cl := r.closingFD(fd, opened)
+	for i := range set {
+		if set[i] && !cl.with[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // holding reports whether this client holds an eager transaction on g,
@@ -191,7 +245,7 @@ func (r *AFR) entryOp(ctx context.Context, dir fop.GFID, op func(i int, c fop.La
 			// A replica went or came back: start over with the ones up.
 			tx.mu.Unlock()
 			tx.rw.RUnlock()
-			r.endTxn(entryTxn, dir, tx, -1)
+			r.endTxn(entryTxn, dir, tx, -1, nil)
 			tx.rw.RLock()
 			tx.mu.Lock()
 		}
@@ -247,6 +301,6 @@ func (r *AFR) endHeld(g fop.GFID, dir bool) {
 		t = entryTxn
 	}
 	if v, ok := r.inodes.Load(g); ok {
-		r.endTxn(t, g, &v.(*inode).tx, -1)
+		r.endTxn(t, g, &v.(*inode).tx, -1, nil)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gluster-go/gluster-go/internal/fop"
 	"github.com/gluster-go/gluster-go/internal/graph"
@@ -72,6 +73,21 @@ func (c *counter) Entrylk(ctx context.Context, domain string, loc *fop.Loc, name
 	return c.Next.Entrylk(ctx, domain, loc, name, cmd, typ)
 }
 
+func (c *counter) Release(ctx context.Context, fd *fop.FD) error {
+	c.note("release")
+	return c.Next.Release(ctx, fd)
+}
+
+// XattropRelease stands for protocol/client's single request.
+func (c *counter) XattropRelease(ctx context.Context, fd *fop.FD, op fop.XattropOp, x fop.Dict) error {
+	c.note("xattrop-release")
+	_, err := c.Next.Xattrop(ctx, &fop.Loc{GFID: fd.GFID}, op, x)
+	if rerr := c.Next.Release(ctx, fd); err == nil {
+		err = rerr
+	}
+	return err
+}
+
 // countedSet is newSet with a counter above each brick.
 func countedSet(t *testing.T, opts map[string]string) (*AFR, []*counter, []string) {
 	r, dirs := newSet(t, 2, opts)
@@ -109,7 +125,7 @@ func smallFiles(t *testing.T, r *AFR, n int) {
 
 // With eager locking a create, its write and close cost each brick one
 // create (which also takes the file's inodelk), one write and one
-// post-op that also drops the lock; the directory's entry lock and dirty mark are
+// release that also runs the post-op and drops the lock; the directory's entry lock and dirty mark are
 // taken once for all the creates, in one xattrop. Without, each write's
 // transaction still takes its lock with its pre-op and drops it with its
 // post-op.
@@ -119,8 +135,8 @@ func TestSmallFileRoundTrips(t *testing.T) {
 		delay string
 		want  map[string]int // per brick, for n files
 	}{
-		{"0", map[string]int{"create": n, "write": n, "entrylk": n, "entrylk-unlock": n, "inodelk": 0, "inodelk-unlock": 0, "xattrop": 2 * n}},
-		{"600", map[string]int{"create": n, "write": n, "entrylk": 0, "entrylk-unlock": 0, "inodelk": 0, "inodelk-unlock": 0, "xattrop": n + 1}},
+		{"0", map[string]int{"create": n, "write": n, "entrylk": n, "entrylk-unlock": n, "inodelk": 0, "inodelk-unlock": 0, "xattrop": 2 * n, "release": n, "xattrop-release": 0}},
+		{"600", map[string]int{"create": n, "write": n, "entrylk": 0, "entrylk-unlock": 0, "inodelk": 0, "inodelk-unlock": 0, "xattrop": 1, "release": 0, "xattrop-release": n}},
 	} {
 		t.Run("post-op-delay="+tc.delay, func(t *testing.T) {
 			r, cs, _ := countedSet(t, map[string]string{"post-op-delay-secs": tc.delay})
@@ -139,8 +155,8 @@ func TestSmallFileRoundTrips(t *testing.T) {
 			// Ending the directory's transaction clears its dirty mark.
 			r.endEntryTxn(fop.RootGFID)
 			for i, c := range cs {
-				if got := c.get("xattrop"); got != n+2 {
-					t.Errorf("brick %d: %d xattrops after the directory's post-op, want %d", i, got, n+2)
+				if got := c.get("xattrop"); got != 2 {
+					t.Errorf("brick %d: %d xattrops after the directory's post-op, want 2", i, got)
 				}
 			}
 			// ... and its lock: another owner can take it.
@@ -360,5 +376,86 @@ func TestFreshCreateOfALockedGFID(t *testing.T) {
 		if got := string(brickFile(t, d, "f")); got != "data" {
 			t.Errorf("brick %d holds %q", i, got)
 		}
+	}
+}
+
+// Closing a file whose transaction this client holds leaves the post-op
+// to the release, which carries it: until then the file stays dirty and
+// locked; after it, it is clean, out of the dirty index and unlocked. A
+// release that does not come leaves the post-op to post-op-delay. A
+// replica that missed a write is accused by the release.
+func TestReleaseCarriesThePostOp(t *testing.T) {
+	r, cs, dirs := countedSet(t, map[string]string{"post-op-delay-secs": "600"})
+	lockFree := func(i int, g fop.GFID) bool {
+		ictx := internalCtx(bg, newOwner())
+		target := &fop.Loc{GFID: g}
+		if r.children[i].Inodelk(ictx, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_WRLCK}) != nil {
+			return false
+		}
+		r.children[i].Inodelk(ictx, r.dataDomain(), target, fop.SetLk, &fop.Flock{Type: syscall.F_UNLCK})
+		return true
+	}
+	g, fd := createFile(t, r, "f")
+	if err := write(t, r, fd, "data", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(bg, fd); err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range dirs {
+		if c := pending(t, d, "f", DirtyKey); c[dataTxn] != 1 {
+			t.Errorf("brick %d: dirty %v after the flush, want data 1", i, c)
+		}
+		if lockFree(i, g) {
+			t.Errorf("brick %d: the file is unlocked before its release", i)
+		}
+	}
+	r.Release(bg, fd)
+	for i, d := range dirs {
+		if c := pending(t, d, "f", DirtyKey); c != (counters{}) {
+			t.Errorf("brick %d: dirty %v after the release", i, c)
+		}
+		if p, _ := index.Pending(index.Base(d)); contains(p, g) {
+			t.Errorf("brick %d: index still lists the file", i)
+		}
+		if !lockFree(i, g) {
+			t.Errorf("brick %d: the file is still locked after its release", i)
+		}
+		if got := cs[i].get("xattrop-release"); got != 1 {
+			t.Errorf("brick %d: %d xattrop-releases, want 1", i, got)
+		}
+	}
+
+	// No release: post-op-delay ends the transaction.
+	if err := r.Reconfigure(map[string]string{"post-op-delay-secs": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	g, fd = createFile(t, r, "h")
+	write(t, r, fd, "data", 0)
+	r.Flush(bg, fd)
+	for r.holding(g) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, d := range dirs {
+		if c := pending(t, d, "h", DirtyKey); c != (counters{}) {
+			t.Errorf("brick %d: dirty %v after post-op-delay", i, c)
+		}
+	}
+	r.Release(bg, fd)
+
+	// A write that misses replica 1: the release accuses it.
+	g, fd = createFile(t, r, "g")
+	r.endHeld(g, false) // so that the write takes the transaction anew
+	down(r, 1)
+	if err := write(t, r, fd, "only 0", 0); err != nil {
+		t.Fatal(err)
+	}
+	r.Flush(bg, fd)
+	r.Release(bg, fd)
+	if c := pending(t, dirs[0], "g", r.keys[1]); c[dataTxn] != 1 {
+		t.Errorf("replica 0 accuses replica 1 of %v, want data 1", c)
+	}
+	if p, _ := index.Pending(index.Base(dirs[0])); !contains(p, g) {
+		t.Errorf("index of replica 0 = %v, want %s in it", p, g)
 	}
 }

@@ -166,13 +166,15 @@ func (r *AFR) openedSet(fd *fop.FD) []bool {
 
 // Flush ends the FD's transaction (so the changelog is settled when the
 // application closes) and flushes every replica, both at once: the
-// writes are done, and the post-op does not depend on the flush.
+// writes are done, and the post-op does not depend on the flush. Where
+// the FD's release can carry the post-op (endsAtRelease), the
+// transaction stays held for it.
 func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		if st, err := r.fileState(fd); err == nil {
-			r.endTxn(dataTxn, fd.GFID, st.tx, -1)
+		if st, err := r.fileState(fd); err == nil && !r.endsAtRelease(st.tx, fd, st.opened) {
+			r.endTxn(dataTxn, fd.GFID, st.tx, -1, nil)
 		}
 	}()
 	_, err := onSet(r, r.openedSet(fd), func(c fop.Layer) (none, error) { return errOnly(c.Flush(ctx, fd)) })
@@ -183,19 +185,20 @@ func (r *AFR) Flush(ctx context.Context, fd *fop.FD) error {
 // Fsync returns once every replica that is up has the data on disk.
 func (r *AFR) Fsync(ctx context.Context, fd *fop.FD, datasync bool) (fop.Attr, error) {
 	if st, err := r.fileState(fd); err == nil {
-		r.endTxn(dataTxn, fd.GFID, st.tx, -1)
+		r.endTxn(dataTxn, fd.GFID, st.tx, -1, nil)
 	}
 	return onSet(r, r.openedSet(fd), func(c fop.Layer) (fop.Attr, error) { return c.Fsync(ctx, fd, datasync) })
 }
 
-// Release ends the FD's transaction and closes it everywhere.
+// Release ends the FD's transaction and closes it everywhere: in one
+// request per replica where the brick can take both.
 func (r *AFR) Release(ctx context.Context, fd *fop.FD) error {
 	st, err := r.fileState(fd)
 	if err != nil {
 		return nil
 	}
-	r.endTxn(dataTxn, fd.GFID, st.tx, -1)
-	r.each(st.opened, func(i int, c fop.Layer) error { return c.Release(ctx, fd) })
+	released := r.endTxn(dataTxn, fd.GFID, st.tx, -1, r.closingFD(fd, st.opened))
+	r.each(andNot(st.opened, released), func(i int, c fop.Layer) error { return c.Release(ctx, fd) })
 	fd.DelCtx(r)
 	return nil
 }

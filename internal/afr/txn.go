@@ -218,30 +218,39 @@ func (r *AFR) postOp(ctx context.Context, t txnType, targets []*fop.Loc, marked,
 // names once the update is done: post-op and unlock in one round trip.
 func (r *AFR) changelog(ctx context.Context, t txnType, targets []*fop.Loc, marked, good []bool, dirty int32, release []byte) {
 	r.each(marked, func(i int, c fop.Layer) error {
-		x := fop.Dict{DirtyKey: delta(t, dirty)}
-		if release != nil {
-			x[locks.ReleaseKey] = release
-		}
-		// An update that accuses carries every key, zero or not, so that
-		// the brick's index sees the object's whole set of accusations
-		// in the reply; one that does not changes only the dirty mark
-		// (and the dirty index), and saves the brick reading and writing
-		// the others.
-		if good != nil && good[i] && count(good) < len(good) {
-			for j := range r.children {
-				x[r.keys[j]] = delta(t, 0)
-				if !good[j] {
-					x[r.keys[j]] = delta(t, 1)
-				}
-			}
-		}
-		for _, loc := range targets {
-			if _, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x); err != nil {
-				r.log.Warn("post-op failed", "child", i, "type", t.String(), "err", err)
-			}
-		}
+		r.update(ctx, t, i, c, targets, r.changelogUpdate(t, i, good, dirty, release))
 		return nil
 	})
+}
+
+// changelogUpdate is the xattrop of changelog on replica i.
+func (r *AFR) changelogUpdate(t txnType, i int, good []bool, dirty int32, release []byte) fop.Dict {
+	x := fop.Dict{DirtyKey: delta(t, dirty)}
+	if release != nil {
+		x[locks.ReleaseKey] = release
+	}
+	// An update that accuses carries every key, zero or not, so that
+	// the brick's index sees the object's whole set of accusations in
+	// the reply; one that does not changes only the dirty mark (and the
+	// dirty index), and saves the brick reading and writing the others.
+	if good != nil && good[i] && count(good) < len(good) {
+		for j := range r.children {
+			x[r.keys[j]] = delta(t, 0)
+			if !good[j] {
+				x[r.keys[j]] = delta(t, 1)
+			}
+		}
+	}
+	return x
+}
+
+// update applies a changelog update to targets on replica i.
+func (r *AFR) update(ctx context.Context, t txnType, i int, c fop.Layer, targets []*fop.Loc, x fop.Dict) {
+	for _, loc := range targets {
+		if _, err := c.Xattrop(ctx, loc, fop.XattropAddArray32, x); err != nil {
+			r.log.Warn("post-op failed", "child", i, "type", t.String(), "err", err)
+		}
+	}
 }
 
 // txn runs op on every replica that is up inside a transaction of type t

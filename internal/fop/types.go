@@ -255,6 +255,16 @@ type ClientForgetter interface {
 	ForgetClient(client string)
 }
 
+// XattropReleaser is implemented by layers that can update the xattrs
+// of an open file's object (an Xattrop on its GFID) and release the FD
+// in one request to a brick (protocol/client): replicate ends a file's
+// write transaction (post-op and unlock) with the close. The update is
+// applied even when the release fails, and the FD is released even
+// when the update fails; the error is the update's, else the release's.
+type XattropReleaser interface {
+	XattropRelease(ctx context.Context, fd *FD, op XattropOp, xattrs Dict) error
+}
+
 // ForgetClient forwards to Next if it keeps per-client state.
 func (b Base) ForgetClient(client string) {
 	if f, ok := b.Next.(ClientForgetter); ok {

@@ -57,6 +57,9 @@ const (
 	ProcZerofill
 	ProcSeek
 	ProcRchecksum
+	// ProcXattropRelease is an XATTROP on an open fd's object followed
+	// by its RELEASE (fop.XattropReleaser).
+	ProcXattropRelease
 	procEnd
 )
 
@@ -66,7 +69,7 @@ var procNames = [...]string{"?", "LOOKUP", "STAT", "FSTAT", "SETATTR", "FSETATTR
 	"FSYNC", "RELEASE", "OPENDIR", "READDIR", "FSYNCDIR", "RELEASEDIR", "STATFS",
 	"GETXATTR", "FGETXATTR", "SETXATTR", "FSETXATTR", "REMOVEXATTR", "FREMOVEXATTR",
 	"XATTROP", "FXATTROP", "LK", "INODELK", "FINODELK", "ENTRYLK", "FENTRYLK",
-	"FALLOCATE", "DISCARD", "ZEROFILL", "SEEK", "RCHECKSUM"}
+	"FALLOCATE", "DISCARD", "ZEROFILL", "SEEK", "RCHECKSUM", "XATTROP-RELEASE"}
 
 func (p Proc) String() string {
 	if p >= procEnd {
@@ -239,7 +242,7 @@ func walkRequest(w walker, p Proc, r *Request) error {
 		w.wLoc(&r.Loc)
 		w.wU8((*uint8)(&r.XattropOp))
 		w.wDict(&r.Dict)
-	case ProcFxattrop:
+	case ProcFxattrop, ProcXattropRelease:
 		w.wU64(&r.FD)
 		w.wU8((*uint8)(&r.XattropOp))
 		w.wDict(&r.Dict)
@@ -298,7 +301,7 @@ func walkResponse(w walker, p Proc, r *Response) error {
 	case ProcStat, ProcFstat, ProcSetattr, ProcFsetattr, ProcTruncate, ProcFtruncate,
 		ProcFsync, ProcFallocate, ProcDiscard, ProcZerofill:
 		w.wAttr(&r.Attr)
-	case ProcAccess, ProcFlush, ProcRelease, ProcReleasedir, ProcFsyncdir,
+	case ProcAccess, ProcFlush, ProcRelease, ProcReleasedir, ProcXattropRelease, ProcFsyncdir,
 		ProcSetxattr, ProcFsetxattr, ProcRemovexattr, ProcFremovexattr,
 		ProcInodelk, ProcFinodelk, ProcEntrylk, ProcFentrylk, ProcRead:
 		// Nothing but the status (and, for Read, the payload).

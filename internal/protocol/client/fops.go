@@ -297,6 +297,26 @@ func (c *Client) Release(ctx context.Context, fd *fop.FD) error {
 	return c.release(ctx, fd, rpc.ProcRelease)
 }
 
+// XattropRelease implements fop.XattropReleaser: one request, or, to a
+// brick that does not know it (ENOSYS), an Xattrop and a Release.
+func (c *Client) XattropRelease(ctx context.Context, fd *fop.FD, op fop.XattropOp, xattrs fop.Dict) error {
+	m := c.get()
+	defer c.put(m)
+	m.req.XattropOp, m.req.Dict = op, xattrs
+	_, err := c.fdCall(ctx, rpc.ProcXattropRelease, m, fd, nil, nil)
+	if fop.Errno(err) != syscall.ENOSYS {
+		fd.DelCtx(c)
+		return err
+	}
+	_, err = c.Xattrop(ctx, &fop.Loc{GFID: fd.GFID}, op, xattrs)
+	if rerr := c.Release(ctx, fd); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+var _ fop.XattropReleaser = (*Client)(nil)
+
 // Opendir implements fop.Layer.
 func (c *Client) Opendir(ctx context.Context, loc *fop.Loc, fd *fop.FD) error {
 	m := c.get()

@@ -120,7 +120,7 @@ func (s *session) Serve(ctx context.Context, c *rpc.ServerCall) (err error) {
 		if fd, err = s.fd(r.FD); err != nil {
 			return err
 		}
-	case rpc.ProcRelease, rpc.ProcReleasedir:
+	case rpc.ProcRelease, rpc.ProcReleasedir, rpc.ProcXattropRelease:
 		if fd, err = s.remove(r.FD); err != nil {
 			return err
 		}
@@ -188,6 +188,11 @@ func (s *session) Serve(ctx context.Context, c *rpc.ServerCall) (err error) {
 		out.Attr, err = l.Fsync(ctx, fd, r.Datasync)
 	case rpc.ProcRelease:
 		err = l.Release(ctx, fd)
+	case rpc.ProcXattropRelease:
+		_, err = l.Xattrop(ctx, &fop.Loc{GFID: fd.GFID}, r.XattropOp, r.Dict)
+		if rerr := l.Release(ctx, fd); err == nil {
+			err = rerr
+		}
 	case rpc.ProcOpendir:
 		nfd := fop.NewFD(r.FDGFID, 0)
 		if err = l.Opendir(ctx, &r.Loc, nfd); err == nil {
