@@ -18,9 +18,11 @@ import (
 	"github.com/gluster-go/gluster-go/internal/layers"
 	"github.com/gluster-go/gluster-go/internal/logfile"
 	"github.com/gluster-go/gluster-go/internal/pprofenv"
+	"github.com/gluster-go/gluster-go/internal/sysmon"
 )
 
 func main() {
+	sysmon.StayAwake()
 	if err := newCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "glusterfsd:", err)
 		os.Exit(1)
