@@ -128,13 +128,14 @@ func (fs *FS) FsyncDir(_ <-chan struct{}, in *fuse.FsyncIn) fuse.Status {
 	return fs.status("fsyncdir", &fop.Loc{GFID: ds.fd.GFID}, err)
 }
 
-// ReleaseDir closes a directory.
+// ReleaseDir closes a directory. As for Release, the kernel does not wait
+// for the answer, so neither need the layers (fop.WithDetached).
 func (fs *FS) ReleaseDir(in *fuse.ReleaseIn) {
 	ds, ok := fs.dropHandle(in.Fh).(*dirStream)
 	if !ok {
 		return
 	}
-	if err := fs.top.Releasedir(fs.ctx(&in.InHeader, 0), ds.fd); err != nil {
+	if err := fs.top.Releasedir(fop.WithDetached(fs.ctx(&in.InHeader, 0)), ds.fd); err != nil {
 		fs.log.Warn("releasedir failed", "gfid", ds.fd.GFID, "err", err)
 	}
 }
