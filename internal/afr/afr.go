@@ -11,8 +11,9 @@
 // through one FD keep the lock and the dirty mark between writes (eager
 // locking) and run the post-op once the stream pauses; so do the creates
 // and deletes of one client in one directory (eager.go), and a new file
-// is created dirty with its lock taken alongside (fresh.go). The post-op
-// also releases the lock on the brick (locks.ReleaseKey).
+// is created dirty and locked by its create (fresh.go). The post-op also
+// releases the lock on the brick (locks.ReleaseKey), and at close rides
+// on the file's release (fop.XattropReleaser).
 package afr
 
 import (
