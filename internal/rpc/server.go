@@ -213,8 +213,6 @@ func (s *Server) ServeConn(nc net.Conn) {
 		blocked: make(chan struct{}, s.BlockedCalls),
 	}
 	sc.ctx, sc.cancel = context.WithCancel(context.Background())
-	sc.kick = make(chan struct{}, 1)
-	sc.readErr = make(chan error, 1)
 	sc.s = newSender(nc, s.Pool, func(error) { nc.Close() })
 	go sc.s.run()
 	var nq *notifier
@@ -223,10 +221,7 @@ func (s *Server) ServeConn(nc net.Conn) {
 		go nq.run()
 		ns.AttachNotify(nq.notify)
 	}
-	sc.wg.Add(1)
-	go sc.watch()
-	sc.startReader()
-	err = <-sc.readErr
+	err = sc.readLoop()
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		log.Info("connection ended", "err", err)
 	}
@@ -307,26 +302,6 @@ type serverConn struct {
 	waiting map[uint64]context.CancelFunc // blocking calls, by request id
 	wg      sync.WaitGroup
 	calls   sync.Pool
-
-	readErr chan error // why reading ended, from the last reader
-	// Calls the reader runs itself (inline.go).
-	inline   atomic.Uint64 // odd while the reader runs a call
-	watching atomic.Bool   // the watchdog ticks
-	kick     chan struct{} // wakes the watchdog
-}
-
-// reader reads calls until the connection ends, or until the watchdog
-// hands reading to another goroutine while this one runs a call.
-func (c *serverConn) reader() {
-	defer c.wg.Done()
-	if err := c.readLoop(); err != errReplaced {
-		c.readErr <- err
-	}
-}
-
-func (c *serverConn) startReader() {
-	c.wg.Add(1)
-	go c.reader()
 }
 
 func (c *serverConn) readLoop() error {
@@ -399,12 +374,6 @@ func (c *serverConn) readLoop() error {
 		if err := decodeRequest(&call.dec, call.Proc, &call.Caller, &call.Req); err != nil {
 			c.recycle(call)
 			return err
-		}
-		if inlineCall(call) && (c.br.Buffered() == 0 || closing(call.Proc)) {
-			if !c.runInline(call) {
-				return errReplaced
-			}
-			continue
 		}
 		c.dispatch(call)
 	}
