@@ -41,6 +41,11 @@ const (
 	MaxChecksum    = 64 // strong checksum bytes
 )
 
+// FlagNoReply in a call's status asks the server to send no reply: the
+// sender drops it anyway (ClientConn.Send). Servers that predate the flag
+// ignore the field and answer.
+const FlagNoReply uint32 = 1
+
 // ErrMalformed is wrapped by every decoding error.
 var ErrMalformed = errors.New("malformed frame")
 
@@ -48,7 +53,7 @@ var ErrMalformed = errors.New("malformed frame")
 //
 //	0  u32 message length   4  u32 payload length   8  u64 request id
 //	16 u8  kind             17 u8  version          18 u16 procedure
-//	20 u32 status (errno of a reply, 0 = success)
+//	20 u32 status (errno of a reply, 0 = success; flags of a call)
 //
 // All integers are little-endian. The message follows the header, the
 // payload (bulk data) follows the message.

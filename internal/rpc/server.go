@@ -46,6 +46,7 @@ type ServerCall struct {
 	Data    []byte // the reply's bulk data (Read), see ReadBuf
 
 	id      uint64
+	noReply bool // FlagNoReply
 	msg     *[]byte
 	payBuf  *[]byte
 	dataBuf *[]byte
@@ -352,6 +353,7 @@ func (c *serverConn) readLoop() error {
 			call = new(ServerCall)
 		}
 		call.pool, call.id, call.Proc = pool, h.ID, h.Proc
+		call.noReply = h.Status&FlagNoReply != 0
 		call.msg = pool.Get(int(h.MsgLen))
 		if _, err := io.ReadFull(c.br, *call.msg); err != nil {
 			c.recycle(call)
@@ -430,8 +432,13 @@ func (c *serverConn) run(ctx context.Context, call *ServerCall) {
 	c.reply(call, err)
 }
 
-// reply sends call's result and recycles it.
+// reply sends call's result, unless its client asked for none, and
+// recycles it.
 func (c *serverConn) reply(call *ServerCall, err error) {
+	if call.noReply {
+		c.recycle(call)
+		return
+	}
 	pool := c.srv.Pool
 	b := pool.Get(HeaderSize)
 	h := Header{ID: call.id, Kind: KindReply, Proc: call.Proc}
