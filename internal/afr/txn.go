@@ -134,24 +134,31 @@ func (r *AFR) unlock(ctx context.Context, spec lockSpec, set []bool) {
 	})
 }
 
-// each runs fn on the replicas in set, in parallel.
+// each runs fn on the replicas in set, in parallel, the last one on the
+// calling goroutine (which would only wait otherwise): one goroutine
+// less to start and wake per call.
 func (r *AFR) each(set []bool, fn func(i int, c fop.Layer) error) []error {
 	errs := make([]error, len(r.children))
+	last := -1
+	for i := range r.children {
+		if set[i] {
+			last = i
+		} else {
+			errs[i] = syscall.ENOTCONN
+		}
+	}
 	var wg sync.WaitGroup
 	for i, c := range r.children {
-		if !set[i] {
-			errs[i] = syscall.ENOTCONN
-			continue
+		if set[i] && i != last {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = fn(i, c)
+			}()
 		}
-		if count(set) == 1 {
-			errs[i] = fn(i, c)
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn(i, c)
-		}()
+	}
+	if last >= 0 {
+		errs[last] = fn(last, r.children[last])
 	}
 	wg.Wait()
 	return errs
